@@ -1,0 +1,25 @@
+//! effilens: EfficientNet image classification with burn, the same model natively and in the
+//! browser.
+//!
+//! - [`model`]: the EfficientNet family as configurations, and PyTorch weight import.
+//! - [`preprocess`]: image bytes → model input, shared by the trainer and the browser.
+//! - [`backend`]: the browser's choice between WebGPU and the CPU.
+//! - [`bundle`]: the published model (manifest + weights).
+//! - [`classifier`]: a loaded bundle that turns images into class probabilities.
+//! - `pretrained` (native only): where the ImageNet checkpoints live.
+//! - `web` (wasm32 only): the `wasm_bindgen` facade the page's worker calls.
+
+pub mod backend;
+pub mod bundle;
+pub mod classifier;
+pub mod model;
+pub mod preprocess;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod pretrained;
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+pub use bundle::{BundleError, Manifest};
+pub use classifier::{Classifier, InferenceError};
+pub use model::{Arch, EfficientNet, EfficientNetConfig};
+pub use preprocess::{ImageError, Normalization, Preprocessor};

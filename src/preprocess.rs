@@ -1,0 +1,255 @@
+//! Image bytes → model input. The trainer and the browser both call this, so the network sees
+//! the same pixels in both.
+
+use std::io::Cursor;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use serde::{Deserialize, Serialize};
+
+/// How pixel values in `[0, 1]` are mapped before the network sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalization {
+    /// ImageNet mean and standard deviation, for the original B0–B7 checkpoints.
+    Imagenet,
+    /// `x·2 − 1`, for checkpoints trained with adversarial propagation.
+    Advprop,
+    /// `(x − 0.5) / 0.5`, for the Lite checkpoints.
+    Lite,
+}
+
+const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+
+impl Normalization {
+    /// `(scale, offset)` per channel such that `normalised = pixel / 255 · scale + offset`.
+    fn affine(self) -> [(f32, f32); 3] {
+        match self {
+            Normalization::Imagenet => {
+                core::array::from_fn(|c| (1.0 / IMAGENET_STD[c], -IMAGENET_MEAN[c] / IMAGENET_STD[c]))
+            }
+            Normalization::Advprop | Normalization::Lite => [(2.0, -1.0); 3],
+        }
+    }
+}
+
+/// Guards against decompression bombs and absurd inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Largest encoded file accepted.
+    pub max_bytes: usize,
+    /// Largest decoded width × height accepted.
+    pub max_pixels: u64,
+}
+
+impl Default for DecodeLimits {
+    /// 64 MiB files and 64 megapixels: far above any poster scan, far below memory trouble.
+    fn default() -> Self {
+        Self { max_bytes: 64 << 20, max_pixels: 64_000_000 }
+    }
+}
+
+/// Why an image could not be turned into model input. Each message is one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    #[error("empty file")]
+    Empty,
+    #[error("file is {bytes} bytes, more than the {limit}-byte limit")]
+    TooManyBytes { bytes: usize, limit: usize },
+    #[error("image is {width}×{height} pixels, more than the {limit}-pixel limit")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("not a supported image (JPEG, PNG, WebP, GIF or BMP)")]
+    UnknownFormat,
+    #[error("cannot decode image: {0}")]
+    Undecodable(String),
+}
+
+/// Decodes, resizes and normalises images for one model.
+#[derive(Clone, Debug)]
+pub struct Preprocessor {
+    pub image_size: usize,
+    pub normalization: Normalization,
+    pub limits: DecodeLimits,
+}
+
+impl Preprocessor {
+    pub fn new(image_size: usize, normalization: Normalization) -> Self {
+        Self { image_size, normalization, limits: DecodeLimits::default() }
+    }
+
+    /// Decodes any supported format to upright 8-bit RGB: EXIF orientation applied, grey,
+    /// alpha, 16-bit and CMYK converted, only the first frame of an animation.
+    pub fn decode(&self, bytes: &[u8]) -> Result<RgbImage, ImageError> {
+        if bytes.is_empty() {
+            return Err(ImageError::Empty);
+        }
+        if bytes.len() > self.limits.max_bytes {
+            return Err(ImageError::TooManyBytes { bytes: bytes.len(), limit: self.limits.max_bytes });
+        }
+        let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()
+            .map_err(|error| ImageError::Undecodable(error.to_string()))?;
+        if reader.format().is_none() {
+            return Err(ImageError::UnknownFormat);
+        }
+        let mut decoder = reader.into_decoder().map_err(undecodable)?;
+        let (width, height) = decoder.dimensions();
+        if u64::from(width) * u64::from(height) > self.limits.max_pixels {
+            return Err(ImageError::TooManyPixels { width, height, limit: self.limits.max_pixels });
+        }
+        let mut limits = Limits::default();
+        // Room for the largest layout (16-bit RGBA) of an image that passed the pixel check.
+        limits.max_alloc = Some(self.limits.max_pixels * 8 + (1 << 20));
+        decoder.set_limits(limits).map_err(undecodable)?;
+        let orientation = decoder.orientation().map_err(undecodable)?;
+        let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+        image.apply_orientation(orientation);
+        Ok(image.into_rgb8())
+    }
+
+    /// Squashes the whole image to `image_size × image_size` with bicubic filtering. No crop:
+    /// a small logo in the corner of a tall poster must survive.
+    pub fn resize(&self, image: &RgbImage) -> RgbImage {
+        let size = self.image_size as u32;
+        if image.dimensions() == (size, size) {
+            return image.clone();
+        }
+        imageops::resize(image, size, size, FilterType::CatmullRom)
+    }
+
+    /// Planar (CHW) normalised values of an already resized image.
+    pub fn normalize(&self, image: &RgbImage) -> Vec<f32> {
+        let plane = (image.width() * image.height()) as usize;
+        let affine = self.normalization.affine();
+        let mut values = vec![0.0; 3 * plane];
+        for (index, pixel) in image.pixels().enumerate() {
+            for (channel, (scale, offset)) in affine.iter().enumerate() {
+                values[channel * plane + index] = f32::from(pixel[channel]) / 255.0 * scale + offset;
+            }
+        }
+        values
+    }
+
+    /// Encoded bytes → one CHW input.
+    pub fn prepare(&self, bytes: &[u8]) -> Result<Vec<f32>, ImageError> {
+        Ok(self.normalize(&self.resize(&self.decode(bytes)?)))
+    }
+
+    /// Stacks prepared inputs into a batch.
+    ///
+    /// # Shapes
+    /// - output: `[inputs.len(), 3, image_size, image_size]`
+    pub fn batch(&self, inputs: &[Vec<f32>], device: &Device) -> Tensor<4> {
+        let size = self.image_size;
+        let values: Vec<f32> = inputs.iter().flatten().copied().collect();
+        Tensor::from_data(TensorData::new(values, [inputs.len(), 3, size, size]), device)
+    }
+}
+
+fn undecodable(error: image::ImageError) -> ImageError {
+    match error {
+        image::ImageError::Unsupported(_) => ImageError::UnknownFormat,
+        other => ImageError::Undecodable(other.to_string().replace('\n', " ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageFormat, Rgb};
+
+    fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut bytes = Cursor::new(Vec::new());
+        image.write_to(&mut bytes, format).unwrap();
+        bytes.into_inner()
+    }
+
+    fn gradient(width: u32, height: u32) -> RgbImage {
+        RgbImage::from_fn(width, height, |x, y| Rgb([(x * 7) as u8, (y * 5) as u8, 128]))
+    }
+
+    #[test]
+    fn every_supported_format_decodes_to_the_same_rgb() {
+        let original = DynamicImage::ImageRgb8(gradient(20, 12));
+        let preprocessor = Preprocessor::new(8, Normalization::Lite);
+        for format in [ImageFormat::Png, ImageFormat::Bmp, ImageFormat::WebP] {
+            let decoded = preprocessor.decode(&encode(&original, format)).unwrap();
+            assert_eq!(decoded, original.to_rgb8(), "{format:?}");
+        }
+        let jpeg = preprocessor.decode(&encode(&original, ImageFormat::Jpeg)).unwrap();
+        assert_eq!(jpeg.dimensions(), (20, 12));
+        let gif = preprocessor.decode(&encode(&original, ImageFormat::Gif)).unwrap();
+        assert_eq!(gif.dimensions(), (20, 12));
+    }
+
+    #[test]
+    fn grey_alpha_and_sixteen_bit_become_rgb8() {
+        let preprocessor = Preprocessor::new(8, Normalization::Lite);
+        let grey = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(4, 4, image::Luma([77])));
+        assert_eq!(preprocessor.decode(&encode(&grey, ImageFormat::Png)).unwrap().get_pixel(1, 1), &Rgb([77, 77, 77]));
+        let rgba = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(4, 4, image::Rgba([10, 20, 30, 0])));
+        assert_eq!(preprocessor.decode(&encode(&rgba, ImageFormat::Png)).unwrap().get_pixel(0, 0), &Rgb([10, 20, 30]));
+        let deep = DynamicImage::ImageRgb16(image::ImageBuffer::from_pixel(4, 4, Rgb([65535u16, 0, 32896])));
+        assert_eq!(preprocessor.decode(&encode(&deep, ImageFormat::Png)).unwrap().get_pixel(3, 3), &Rgb([255, 0, 128]));
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // A 2×1 JPEG with EXIF orientation 6 ("rotate 90° clockwise") must come out 1×2.
+        let jpeg = encode(&DynamicImage::ImageRgb8(gradient(32, 16)), ImageFormat::Jpeg);
+        let exif: &[u8] = &[
+            0xFF, 0xE1, 0x00, 0x22, b'E', b'x', b'i', b'f', 0, 0, // APP1 header
+            b'M', b'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08, // big-endian TIFF header
+            0x00, 0x01, // one IFD entry
+            0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00, // Orientation = 6
+            0x00, 0x00, 0x00, 0x00, // no next IFD
+        ];
+        let mut rotated = jpeg[..2].to_vec();
+        rotated.extend_from_slice(exif);
+        rotated.extend_from_slice(&jpeg[2..]);
+        let preprocessor = Preprocessor::new(8, Normalization::Lite);
+        assert_eq!(preprocessor.decode(&rotated).unwrap().dimensions(), (16, 32));
+    }
+
+    #[test]
+    fn resizes_the_whole_image_without_cropping() {
+        // A tall image with a red band at the very bottom keeps the band after resizing.
+        let mut tall = RgbImage::from_pixel(60, 300, Rgb([255, 255, 255]));
+        for y in 270..300 {
+            for x in 0..60 {
+                tall.put_pixel(x, y, Rgb([255, 0, 0]));
+            }
+        }
+        let resized = Preprocessor::new(20, Normalization::Lite).resize(&tall);
+        assert_eq!(resized.dimensions(), (20, 20));
+        assert_eq!(resized.get_pixel(10, 19), &Rgb([255, 0, 0]));
+        assert_eq!(resized.get_pixel(10, 5), &Rgb([255, 255, 255]));
+    }
+
+    #[test]
+    fn normalisations_follow_their_conventions() {
+        let image = RgbImage::from_pixel(1, 1, Rgb([0, 255, 128]));
+        let lite = Preprocessor::new(1, Normalization::Lite).normalize(&image);
+        assert_eq!(lite[..2], [-1.0, 1.0]);
+        assert!((lite[2] - (128.0 / 255.0 * 2.0 - 1.0)).abs() < 1e-6);
+        let imagenet = Preprocessor::new(1, Normalization::Imagenet).normalize(&image);
+        assert!((imagenet[0] - (-0.485 / 0.229)).abs() < 1e-5);
+        assert!((imagenet[1] - ((1.0 - 0.456) / 0.224)).abs() < 1e-5);
+    }
+
+    #[test]
+    fn refuses_bad_input_with_one_line_reasons() {
+        let preprocessor = Preprocessor::new(8, Normalization::Lite);
+        assert_eq!(preprocessor.decode(&[]), Err(ImageError::Empty));
+        assert_eq!(preprocessor.decode(b"just some text, not an image"), Err(ImageError::UnknownFormat));
+        let png = encode(&DynamicImage::ImageRgb8(gradient(64, 64)), ImageFormat::Png);
+        let truncated = preprocessor.decode(&png[..png.len() / 2]).unwrap_err();
+        assert!(matches!(truncated, ImageError::Undecodable(_)), "{truncated}");
+        assert!(!truncated.to_string().contains('\n'));
+
+        let strict = Preprocessor { limits: DecodeLimits { max_bytes: 1 << 20, max_pixels: 1000 }, ..preprocessor };
+        let error = strict.decode(&png).unwrap_err();
+        assert_eq!(error.to_string(), "image is 64×64 pixels, more than the 1000-pixel limit");
+    }
+}

