@@ -125,18 +125,23 @@ impl Manifest {
         if actual != self.weights.sha256.to_ascii_lowercase() {
             return Err(BundleError::Checksum { expected: self.weights.sha256.clone(), actual });
         }
-        let fit_error =
-            |reason: String| BundleError::Weights { arch: self.arch, classes: self.classes.len(), reason };
-        let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(weights.to_vec())));
-        let tensors: Vec<PackTensor> = store
-            .get_all_tensors()
-            .map_err(|error| fit_error(format!("not a burnpack file ({error})")))?
-            .values()
-            .cloned()
-            .collect();
         let model = self.model_config().init(device);
-        crate::model::apply_checked(model, tensors, Box::new(HalfPrecisionAdapter::new()), true).map_err(fit_error)
+        decode_weights(model, weights)
+            .map_err(|reason| BundleError::Weights { arch: self.arch, classes: self.classes.len(), reason })
     }
+}
+
+/// Loads burnpack weights written by [`encode_weights`] into `model`, which must have the same
+/// structure; f16 weights are widened back to f32.
+pub fn decode_weights(model: EfficientNet, weights: &[u8]) -> Result<EfficientNet, String> {
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(weights.to_vec())));
+    let tensors: Vec<PackTensor> = store
+        .get_all_tensors()
+        .map_err(|error| format!("not a burnpack file ({error})"))?
+        .values()
+        .cloned()
+        .collect();
+    crate::model::apply_checked(model, tensors, Box::new(HalfPrecisionAdapter::new()), true)
 }
 
 /// Serialises the network's weights as burnpack, the convolutions and classifier in `dtype`.

@@ -1,8 +1,17 @@
 //! `trainer`: fine-tune EfficientNet on an ImageFolder, evaluate it, export a bundle for the
 //! browser, and classify images from the command line.
 
+mod augment;
+mod checkpoint;
+mod dataset;
+mod eval;
+mod export;
+mod images;
+mod metrics;
 mod model_source;
 mod predict;
+mod schedule;
+mod train;
 
 use std::process::ExitCode;
 
@@ -17,6 +26,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Fine-tune EfficientNet on a folder of labeled images (DIR/<class>/<image>).
+    Train(Box<train::TrainArgs>),
+    /// Evaluate a model on a labeled folder: confusion matrix, precision, recall, F1, predictions.txt.
+    Eval(eval::EvalArgs),
+    /// Publish a training checkpoint as a bundle the browser loads (model.json + weights).
+    Export(export::ExportArgs),
     /// Print the most likely classes of images.
     Predict(predict::PredictArgs),
 }
@@ -24,6 +39,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Train(args) => train::run(*args),
+        Command::Eval(args) => eval::run(args),
+        Command::Export(args) => export::run(args),
         Command::Predict(args) => predict::run(args),
     };
     match result {

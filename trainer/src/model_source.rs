@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
-use effilens::bundle::{self, FORMAT_VERSION, Manifest, WeightsDtype, WeightsFile};
+use effilens::bundle::{self, FORMAT_VERSION, Manifest, WeightsDtype, WeightsFile, decode_weights};
 use effilens::model::imagenet;
 use effilens::model::weights::{classifier_classes, load_pytorch};
 use effilens::{Arch, Classifier, EfficientNetConfig, Normalization};
+
+use crate::checkpoint::{self, Checkpoint};
 
 /// Options that matter only for raw PyTorch checkpoints, which carry no manifest.
 #[derive(Clone, Debug, clap::Args)]
@@ -21,8 +23,8 @@ pub struct CheckpointOptions {
     pub advprop: bool,
 }
 
-/// Loads `spec` for inference: a bundle directory (or its `model.json`), a lukemelas `.pth`,
-/// or `lite0`/`lite1`/`lite2` for the cached ImageNet weights.
+/// Loads `spec` for inference: a bundle directory (or its `model.json`), a training checkpoint
+/// (`.ckpt`), a lukemelas `.pth`, or `lite0`/`lite1`/`lite2` for the cached ImageNet weights.
 pub fn load_classifier(spec: &str, options: &CheckpointOptions, device: &Device) -> Result<Classifier> {
     if let Some(arch) = cached_arch(spec) {
         let path = effilens::pretrained::imagenet_checkpoint(arch).map_err(anyhow::Error::msg)?;
@@ -31,6 +33,9 @@ pub fn load_classifier(spec: &str, options: &CheckpointOptions, device: &Device)
     let path = Path::new(spec);
     if !path.exists() {
         bail!("{spec}: no such file or directory");
+    }
+    if path.extension().is_some_and(|ext| ext == checkpoint::EXTENSION) {
+        return classifier_from_checkpoint(path, device);
     }
     if let Some(dir) = bundle_dir(path) {
         let (manifest, weights) = read_bundle(&dir)?;
@@ -44,6 +49,27 @@ pub fn load_classifier(spec: &str, options: &CheckpointOptions, device: &Device)
         })?,
     };
     classifier_from_pth(path, arch, options, device)
+}
+
+/// A training checkpoint's network on `device`, with the manifest an export would write.
+pub fn checkpoint_model(path: &Path, device: &Device) -> Result<(Checkpoint, effilens::EfficientNet)> {
+    let checkpoint = Checkpoint::read(path)?;
+    let state = &checkpoint.state;
+    let config = EfficientNetConfig::from_arch(state.arch).with_num_classes(state.classes.len());
+    let model = decode_weights(config.init(device), &checkpoint.model)
+        .map_err(|reason| anyhow::anyhow!("{}: weights do not fit: {reason}", path.display()))?;
+    Ok((checkpoint, model))
+}
+
+fn classifier_from_checkpoint(path: &Path, device: &Device) -> Result<Classifier> {
+    let (checkpoint, model) = checkpoint_model(path, device)?;
+    let weights = WeightsFile { file: String::new(), dtype: WeightsDtype::F32, sha256: String::new(), bytes: 0 };
+    let manifest = checkpoint.state.manifest(&checkpoint_name(path), weights);
+    Ok(Classifier::from_model(manifest, model, device.clone()))
+}
+
+pub fn checkpoint_name(path: &Path) -> String {
+    path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn cached_arch(spec: &str) -> Option<Arch> {
@@ -90,7 +116,7 @@ fn classifier_from_pth(path: &Path, arch: Arch, options: &CheckpointOptions, dev
     let model = load_pytorch(config.init(device), path, true)?;
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
-        name: path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default(),
+        name: checkpoint_name(path),
         arch,
         classes: if classes == 1000 {
             imagenet::class_names()

@@ -1,0 +1,115 @@
+//! `trainer export`: a training checkpoint → the bundle the browser loads (`model.json` and
+//! burnpack weights), re-loaded and checked before success is reported.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use effilens::bundle::{MANIFEST_FILE, Manifest, WeightsDtype, WeightsFile, encode_weights, sha256_hex};
+use effilens::Classifier;
+
+use crate::model_source::{checkpoint_model, checkpoint_name};
+
+/// Name of the weights file inside a bundle.
+const WEIGHTS_FILE: &str = "weights.bpk";
+/// Largest probability difference accepted between the checkpoint and the re-loaded bundle.
+const F32_TOLERANCE: f32 = 1e-5;
+/// f16 storage rounds weights to ~3 significant digits.
+const F16_TOLERANCE: f32 = 2e-2;
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// A training checkpoint (.ckpt), e.g. checkpoints/best.ckpt.
+    #[arg(long)]
+    model: PathBuf,
+    /// The bundle directory to write (replaced if it holds a bundle already).
+    #[arg(long)]
+    out: PathBuf,
+    /// Store convolution and classifier weights as f16 (half the download; batch norm stays f32).
+    #[arg(long)]
+    f16: bool,
+    /// The model's name in the manifest [default: the output folder's name].
+    #[arg(long)]
+    name: Option<String>,
+}
+
+pub fn run(args: ExportArgs) -> Result<ExitCode> {
+    let device = Device::flex();
+    let (checkpoint, model) = checkpoint_model(&args.model, &device)?;
+    let dtype = if args.f16 { WeightsDtype::F16 } else { WeightsDtype::F32 };
+    let weights = encode_weights(&model, dtype)?;
+    let name = args.name.clone().unwrap_or_else(|| checkpoint_name(&args.out));
+    let manifest = checkpoint.state.manifest(
+        &name,
+        WeightsFile { file: WEIGHTS_FILE.into(), dtype, sha256: sha256_hex(&weights), bytes: weights.len() as u64 },
+    );
+    if args.out.exists() && !args.out.join(MANIFEST_FILE).is_file() {
+        bail!("{} exists and is not a bundle: refusing to replace it", args.out.display());
+    }
+    let staging = sibling(&args.out, "partial");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    let written = write_bundle(&staging, &manifest, &weights)
+        .and_then(|()| verify(&staging, &Classifier::from_model(manifest.clone(), model, device.clone()), dtype));
+    if let Err(error) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error.context(format!("export to {} failed; nothing was replaced", args.out.display())));
+    }
+    replace_dir(&staging, &args.out)?;
+    println!(
+        "exported {} ({}, {} classes: {}) to {} — {} weights, {} bytes, sha256 {}",
+        manifest.name,
+        manifest.arch,
+        manifest.classes.len(),
+        manifest.classes.join(", "),
+        args.out.display(),
+        if args.f16 { "f16" } else { "f32" },
+        manifest.weights.bytes,
+        manifest.weights.sha256
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_bundle(dir: &Path, manifest: &Manifest, weights: &[u8]) -> Result<()> {
+    std::fs::write(dir.join(WEIGHTS_FILE), weights)?;
+    std::fs::write(dir.join(MANIFEST_FILE), manifest.to_json() + "\n")?;
+    Ok(())
+}
+
+/// Re-reads the written bundle as the browser would and compares its outputs with the
+/// checkpoint's on a fixed probe input.
+fn verify(dir: &Path, original: &Classifier, dtype: WeightsDtype) -> Result<()> {
+    let (manifest, weights) = crate::model_source::read_bundle(dir)?;
+    let reloaded = Classifier::load(manifest, &weights, original.device().clone())
+        .context("the written bundle does not load")?;
+    let size = original.preprocessor().image_size;
+    let probe: Vec<f32> = (0..3 * size * size).map(|i| ((i as f32 * 0.618_034) % 1.0 - 0.5) * 4.0).collect();
+    let inputs = [probe];
+    let expected = pollster::block_on(original.probabilities(&inputs))?;
+    let actual = pollster::block_on(reloaded.probabilities(&inputs))?;
+    let tolerance = if dtype == WeightsDtype::F16 { F16_TOLERANCE } else { F32_TOLERANCE };
+    let worst = expected[0].iter().zip(&actual[0]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    if worst > tolerance {
+        bail!("the written bundle's outputs differ from the checkpoint's by {worst} (more than {tolerance})");
+    }
+    Ok(())
+}
+
+/// Swaps `staging` into `target`, keeping the old bundle until the new one is in place.
+fn replace_dir(staging: &Path, target: &Path) -> Result<()> {
+    let old = sibling(target, "old");
+    let _ = std::fs::remove_dir_all(&old);
+    if target.exists() {
+        std::fs::rename(target, &old).with_context(|| format!("cannot move {} aside", target.display()))?;
+    }
+    std::fs::rename(staging, target).with_context(|| format!("cannot move the new bundle to {}", target.display()))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    path.with_file_name(name)
+}
