@@ -1,8 +1,8 @@
 //! The model bundle: what `trainer export` publishes and the page loads. A directory with a
 //! `model.json` manifest and the burnpack weights it names and checksums.
 
-use burn::store::burn_pack::{Bytes, Tensor as PackTensor};
-use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot, ModuleStore};
+use burn::store::burn_pack::{Bytes, DType, Tensor as PackTensor};
+use burn::store::{BurnpackStore, FloatCastAdapter, HalfPrecisionAdapter, ModuleSnapshot, ModuleStore};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -141,7 +141,8 @@ pub fn decode_weights(model: EfficientNet, weights: &[u8]) -> Result<EfficientNe
         .values()
         .cloned()
         .collect();
-    crate::model::apply_checked(model, tensors, Box::new(HalfPrecisionAdapter::new()), true)
+    // Every float tensor becomes f32 whatever it was stored as.
+    crate::model::apply_checked(model, tensors, Box::new(FloatCastAdapter::to(DType::F32)), true)
 }
 
 /// Serialises the network's weights as burnpack, the convolutions and classifier in `dtype`.
