@@ -165,3 +165,12 @@ fn ctrl_c_saves_and_resuming_finishes_the_run() {
     let metrics = read_json(&checkpoints.join("metrics.json"));
     assert_eq!(metrics["epochs"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn predict_names_imagenet_classes_with_the_cached_weights() {
+    let photo = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/photos/chelsea.jpg");
+    let stdout = trainer_ok(&["predict", "--weights", "lite0", "--top-k", "3", photo]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(lines[1].ends_with("Egyptian cat") || lines[1].contains("cat"), "{stdout}");
+}

@@ -23,6 +23,7 @@ pub struct ServeArgs {
 
 pub fn run(args: &ServeArgs) -> Result<()> {
     if !args.no_build {
+        crate::setup::web_toolchain()?;
         web_build::run(&args.build)?;
     }
     let (url, handle) = spawn(args.port)?;

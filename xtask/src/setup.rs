@@ -13,12 +13,18 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 pub fn run_all() -> Result<()> {
-    wasm_target()?;
-    wasm_bindgen()?;
+    web_toolchain()?;
     chromium()?;
-    npm_packages()?;
     imagenet_weights()?;
     Ok(())
+}
+
+/// What building the page needs: the wasm target, the matching wasm-bindgen, and npm's
+/// packages (binaryen's wasm-opt; Playwright for the page tests).
+pub fn web_toolchain() -> Result<()> {
+    wasm_target()?;
+    wasm_bindgen()?;
+    npm_packages()
 }
 
 pub fn run() -> Result<()> {
