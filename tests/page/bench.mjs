@@ -1,0 +1,265 @@
+// Browser benchmarks for `cargo xtask bench`: the page as served, in Debian's headless Chromium,
+// through the page tests' harness (harness.mjs). Prints one JSON object on standard output;
+// progress goes to standard error. Not named *.test.mjs, so `node --test tests/page/` leaves it
+// alone.
+//
+// Rows, each a median with min and max over timed runs after untimed warm-up runs, timed on the
+// page's own clock (performance.now()) so that automation round trips stay out of them:
+//   browser/cold-start/cpu        navigation → first prediction shown: a fresh browser (no HTTP
+//                                 or compiled-wasm cache), the bundled model loaded and warmed
+//                                 up, then one image dropped the moment the page says it is ready
+//   browser/latency/cpu           drop → prediction shown, one image, warm page, CPU build
+//   browser/latency/webgpu        the same on the WebGPU build (headless Chromium's adapter is
+//                                 usually SwiftShader, software and slow: few runs)
+//   browser/evaluate-folder/cpu   data/sample/val picked as a folder → results shown (images/s)
+//
+// Environment: EFFILENS_URL (cargo xtask bench starts the server and sets it), EFFILENS_ROOT and
+// EFFILENS_CHROMIUM as for the page tests. `--quick`: fewer runs.
+//
+// Output: { source: "browser", versions: { chromium }, webgpu_adapter, quick,
+//           rows: [{ id, label, unit, median, min, max, runs, warmup }], notes: [string] }
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  PAGE_URL,
+  SAMPLE_VAL,
+  backendOf,
+  imagesIn,
+  launchChromium,
+  openPage,
+  waitForModel,
+} from './harness.mjs';
+
+const QUICK = process.argv.includes('--quick');
+
+/** [warm-up runs, timed runs] per row. */
+const PLAN = QUICK
+  ? { coldStart: [1, 2], latencyCpu: [1, 5], latencyWebGpu: [1, 2], folder: [1, 2] }
+  : { coldStart: [1, 5], latencyCpu: [3, 20], latencyWebGpu: [1, 3], folder: [1, 3] };
+
+/** Software WebGPU compiles every shader on the CPU: the first load takes minutes. */
+const WEBGPU_LOAD_TIMEOUT = 300_000;
+
+function progress(message) {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Values of each timed run of `run`, after the warm-up runs. */
+async function timeRuns([warmup, runs], run) {
+  for (let i = 0; i < warmup; i++) await run();
+  const values = [];
+  for (let i = 0; i < runs; i++) values.push(await run());
+  return values;
+}
+
+function row(id, label, unit, [warmup, runs], values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { id, label, unit, median, min: sorted[0], max: sorted[sorted.length - 1], runs, warmup };
+}
+
+/** The first sample poster: what the page tests drop too. */
+function sampleImage() {
+  const directory = path.join(SAMPLE_VAL, 'logo');
+  const name = imagesIn(directory)[0];
+  if (!name) throw new Error(`no image in ${directory}`);
+  return path.join(directory, name);
+}
+
+/** A File of `filePath`'s bytes inside the page, to drop again and again. */
+function fileInPage(page, filePath) {
+  const name = path.basename(filePath);
+  const type = /\.png$/i.test(name) ? 'image/png' : /\.jpe?g$/i.test(name) ? 'image/jpeg' : '';
+  const base64 = fs.readFileSync(filePath).toString('base64');
+  return page.evaluateHandle(
+    ({ name, type, base64 }) => new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type }),
+    { name, type, base64 },
+  );
+}
+
+/**
+ * Drops `file` (a File handle in the page) as a person would and waits for its result.
+ * Returns { ms: drop → result shown, shownAt: ms since navigation start }.
+ */
+async function timedDrop(page, file) {
+  const outcome = await page.evaluate(async (file) => {
+    const panel = document.getElementById('classify-result');
+    panel.removeAttribute('data-state');
+    const settled = new Promise((resolve) => {
+      const observer = new MutationObserver(() => {
+        if (panel.dataset.state === 'done' || panel.dataset.state === 'error') {
+          observer.disconnect();
+          resolve(panel.dataset.state);
+        }
+      });
+      observer.observe(panel, { attributes: true, attributeFilter: ['data-state'] });
+    });
+    const transfer = new DataTransfer();
+    transfer.items.add(file);
+    const started = performance.now();
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }
+    const state = await settled;
+    const shownAt = performance.now();
+    return { state, ms: shownAt - started, shownAt, message: document.getElementById('prediction').textContent };
+  }, file);
+  if (outcome.state !== 'done') throw new Error(`classification failed: ${outcome.message}`);
+  return outcome;
+}
+
+/**
+ * Records, from before the page's own scripts run, when the model status first says "ready"
+ * (window.effilensReadyAt, ms since navigation start).
+ */
+function recordReadyTime(context) {
+  return context.addInitScript(() => {
+    const observer = new MutationObserver(() => {
+      if (document.getElementById('model-status')?.dataset.state === 'ready') {
+        window.effilensReadyAt = performance.now();
+        observer.disconnect();
+      }
+    });
+    observer.observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+  });
+}
+
+async function coldStart(imagePath) {
+  const browser = await launchChromium();
+  try {
+    const { page } = await openPage(browser, { params: { backend: 'cpu' }, prepare: recordReadyTime });
+    await waitForModel(page);
+    const readyAt = await page.evaluate(() => window.effilensReadyAt);
+    if (typeof readyAt !== 'number') throw new Error('the moment the model became ready was not recorded');
+    const { ms } = await timedDrop(page, await fileInPage(page, imagePath));
+    // As if the image had been dropped the moment the page said it was ready.
+    return readyAt + ms;
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Warm drop → result latencies on `backend`, or { skipped: reason }. */
+async function latencies(browser, backend, repeats, imagePath) {
+  const { page, context } = await openPage(browser, { params: { backend } });
+  try {
+    if (backend === 'webgpu' && !(await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter())))) {
+      return { skipped: 'this Chromium offers no WebGPU adapter, even with --enable-unsafe-webgpu' };
+    }
+    await waitForModel(page, { timeout: backend === 'webgpu' ? WEBGPU_LOAD_TIMEOUT : undefined });
+    if ((await backendOf(page)) !== backend) {
+      return { skipped: `the page fell back to ${await backendOf(page)}: ${await page.locator('#notice').textContent()}` };
+    }
+    const file = await fileInPage(page, imagePath);
+    return { values: await timeRuns(repeats, async () => (await timedDrop(page, file)).ms) };
+  } finally {
+    await context.close();
+  }
+}
+
+/** The WebGPU adapter Chromium offers, in words ("google swiftshader …, software"). */
+async function webGpuAdapter(browser) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(PAGE_URL);
+    return await page.evaluate(async () => {
+      const adapter = await navigator.gpu?.requestAdapter();
+      if (!adapter) return null;
+      const info = adapter.info || {};
+      const words = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+      const software = adapter.isFallbackAdapter ?? info.isFallbackAdapter;
+      return software ? `${words}, software` : words;
+    });
+  } finally {
+    await context.close();
+  }
+}
+
+/** Picks SAMPLE_VAL as a folder; returns { seconds: change event → results shown, images }. */
+async function timedFolder(page) {
+  await page.evaluate(() => {
+    const input = document.getElementById('folder-input');
+    const results = document.getElementById('evaluation-results');
+    window.effilensFolderRun = new Promise((resolve) => {
+      let started = null;
+      // Capturing on the document runs before the page's own change listener.
+      const onChange = (event) => {
+        if (event.target !== input) return;
+        started = performance.now();
+        document.removeEventListener('change', onChange, true);
+      };
+      document.addEventListener('change', onChange, true);
+      const observer = new MutationObserver(() => {
+        if (started !== null && !results.hidden && results.querySelector('table.confusion')) {
+          observer.disconnect();
+          resolve({ ms: performance.now() - started, summary: results.querySelector('.summary')?.textContent ?? '' });
+        }
+      });
+      observer.observe(results, { attributes: true, childList: true, subtree: true });
+    });
+  });
+  await page.setInputFiles('#folder-input', SAMPLE_VAL);
+  const { ms, summary } = await page.evaluate(() => window.effilensFolderRun);
+  const match = /^(\d+) of \d+ images classified/.exec(summary);
+  if (!match || Number(match[1]) === 0) throw new Error(`the evaluation classified nothing: "${summary}"`);
+  return { seconds: ms / 1000, images: Number(match[1]) };
+}
+
+async function main() {
+  if (!PAGE_URL) throw new Error('EFFILENS_URL is not set (cargo xtask bench starts the server and sets it)');
+  const imagePath = sampleImage();
+  const imageName = path.relative(path.dirname(SAMPLE_VAL), imagePath);
+  const rows = [];
+  const notes = [];
+
+  progress('timing the cold start (CPU)…');
+  const cold = await timeRuns(PLAN.coldStart, () => coldStart(imagePath));
+  rows.push(row('browser/cold-start/cpu', `cold start, navigation → first prediction shown (${imageName}), CPU`, 'ms', PLAN.coldStart, cold));
+
+  const cpuBrowser = await launchChromium();
+  const chromiumVersion = cpuBrowser.version();
+  try {
+    progress('timing warm latency on the CPU…');
+    const cpu = await latencies(cpuBrowser, 'cpu', PLAN.latencyCpu, imagePath);
+    rows.push(row('browser/latency/cpu', `warm latency, drop → prediction shown, one image, CPU`, 'ms', PLAN.latencyCpu, cpu.values));
+
+    progress(`timing folder evaluation of ${SAMPLE_VAL} (CPU)…`);
+    const { page, context } = await openPage(cpuBrowser, { params: { backend: 'cpu' } });
+    await waitForModel(page);
+    let images = 0;
+    const perSecond = await timeRuns(PLAN.folder, async () => {
+      const run = await timedFolder(page);
+      images = run.images;
+      return run.images / run.seconds;
+    });
+    await context.close();
+    rows.push(row('browser/evaluate-folder/cpu', `folder evaluation, ${path.basename(SAMPLE_VAL)} (${images} images) picked → results shown, CPU`, 'img/s', PLAN.folder, perSecond));
+  } finally {
+    await cpuBrowser.close();
+  }
+
+  const gpuBrowser = await launchChromium({ webgpu: true });
+  let adapter = null;
+  try {
+    adapter = await webGpuAdapter(gpuBrowser);
+    progress(`timing warm latency on WebGPU (${adapter ?? 'no adapter'})…`);
+    const gpu = await latencies(gpuBrowser, 'webgpu', PLAN.latencyWebGpu, imagePath);
+    if (gpu.skipped) {
+      notes.push(`browser WebGPU latency not measured: ${gpu.skipped}`);
+    } else {
+      rows.push(row('browser/latency/webgpu', `warm latency, drop → prediction shown, one image, WebGPU (${adapter})`, 'ms', PLAN.latencyWebGpu, gpu.values));
+    }
+  } finally {
+    await gpuBrowser.close();
+  }
+
+  const report = { source: 'browser', versions: { chromium: chromiumVersion }, webgpu_adapter: adapter, quick: QUICK, rows, notes };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`browser benchmark failed: ${error?.stack || error}\n`);
+  process.exitCode = 1;
+});

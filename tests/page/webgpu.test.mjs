@@ -1,0 +1,103 @@
+// WebGPU, software-rendered (SwiftShader, seconds per image): forced with ?backend=webgpu and
+// kept to one image. Also: switching to CPU from the page, and falling back to CPU when the
+// WebGPU build cannot start.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  EXPECTED_PREDICTIONS,
+  SAMPLE_VAL,
+  assertClose,
+  assertNoProblems,
+  assertStayedLocal,
+  backendOf,
+  browserSkipReason,
+  classifyByDrop,
+  expectedFor,
+  imagesIn,
+  launchChromium,
+  openPage,
+  readExpectedPredictions,
+  screenshot,
+  waitForModel,
+} from './harness.mjs';
+
+// GPU kernels sum in a different order than the CPU: allow a little more than the CPU's 1e-4.
+const WEBGPU_TOLERANCE = 1e-3;
+
+const skip = browserSkipReason();
+let browser;
+
+before(async () => {
+  if (!skip) browser = await launchChromium({ webgpu: true });
+});
+after(() => browser?.close());
+
+async function hasWebGpuAdapter(page) {
+  return page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
+}
+
+test('forced WebGPU classifies a poster like the trainer; switching to CPU agrees', { skip, timeout: 600_000 }, async (t) => {
+  const session = await openPage(browser, { params: { backend: 'webgpu' } });
+  const { page } = session;
+  if (!(await hasWebGpuAdapter(page))) {
+    t.skip('this Chromium offers no WebGPU adapter even with --enable-unsafe-webgpu');
+    await session.context.close();
+    return;
+  }
+  await waitForModel(page, { timeout: 300_000 });
+  assert.equal(await backendOf(page), 'webgpu', `fell back: ${await page.locator('#notice').textContent()}`);
+
+  const name = imagesIn(path.join(SAMPLE_VAL, 'logo'))[0];
+  const file = { name, path: path.join(SAMPLE_VAL, 'logo', name) };
+  const onGpu = await classifyByDrop(page, file, { timeout: 240_000 });
+  assert.match(await page.locator('#classify-meta').textContent(), /on WebGPU$/);
+  await screenshot(page, 'webgpu-classified');
+  if (EXPECTED_PREDICTIONS) {
+    const want = expectedFor(readExpectedPredictions(), `val/logo/${name}`);
+    assert.ok(want, `val/logo/${name} is not in the trainer's predictions`);
+    assertClose(Object.values(onGpu.probabilities), want.probabilities, WEBGPU_TOLERANCE, `WebGPU ${name}`);
+  }
+
+  // The backend select restarts the classifier on the other build.
+  await page.selectOption('#backend-select', 'cpu');
+  await page.waitForSelector('#backend-status[data-backend="cpu"]');
+  await waitForModel(page);
+  const onCpu = await classifyByDrop(page, file);
+  assert.match(await page.locator('#classify-meta').textContent(), /on CPU$/);
+  assertClose(Object.values(onCpu.probabilities), Object.values(onGpu.probabilities), WEBGPU_TOLERANCE, 'CPU vs WebGPU');
+  await screenshot(page, 'webgpu-switched-to-cpu');
+
+  assertNoProblems(session);
+  assertStayedLocal(session);
+  await session.context.close();
+});
+
+test('falls back to CPU, and says so, when the WebGPU build cannot start', { skip, timeout: 300_000 }, async (t) => {
+  // Break the WebGPU build, as a failing WebGPU initialisation would.
+  const session = await openPage(browser, {
+    params: { backend: 'webgpu' },
+    prepare: (context) => context.route('**/pkg/webgpu/**', (route) => route.fulfill({ status: 404, body: 'gone' })),
+  });
+  const { page } = session;
+  if (!(await hasWebGpuAdapter(page))) {
+    t.skip('this Chromium offers no WebGPU adapter even with --enable-unsafe-webgpu');
+    await session.context.close();
+    return;
+  }
+  await waitForModel(page);
+  assert.equal(await backendOf(page), 'cpu');
+  assert.match(await page.locator('#notice').textContent(), /WebGPU.*CPU/);
+  const name = imagesIn(path.join(SAMPLE_VAL, 'others'))[0];
+  await classifyByDrop(page, { name, path: path.join(SAMPLE_VAL, 'others', name) });
+  assert.match(await page.locator('#classify-meta').textContent(), /on CPU$/);
+  assert.ok(await page.locator('#notice').isVisible(), 'the fallback notice stays up');
+  assert.match(await page.locator('#backend-status').textContent(), /fell back/);
+  await screenshot(page, 'webgpu-fallback-to-cpu');
+
+  // The 404 of the broken build is a page problem we caused on purpose; nothing else may be.
+  assert.deepEqual(session.problems.filter((p) => !/pkg\/webgpu/.test(p)), []);
+  assert.deepEqual(session.dialogs, []);
+  assertStayedLocal(session);
+  await session.context.close();
+});

@@ -1,0 +1,397 @@
+// The page: wires the controls, drag-and-drop and paste to the classifier (which runs in a
+// worker, see classifier-client.js) and to the views. Runs on the main thread and does no
+// inference itself, so the page stays responsive.
+import { byId, h } from './dom.js';
+import { ClassifierClient } from './classifier-client.js';
+import { BACKEND_LABELS, chooseBackend, requestedBackend } from './backend.js';
+import { entriesFromDirectoryEntry, entriesFromFileList, planEvaluation } from './folder.js';
+import { runEvaluation } from './evaluate.js';
+import { compareBytewise } from './path-order.js';
+import { ClassifyView } from './classify-view.js';
+import { ProgressView } from './progress-view.js';
+import { EvaluationView } from './evaluation-view.js';
+
+const ui = {
+  modelSelect: byId('model-select'),
+  bundleInput: byId('bundle-input'),
+  backendSelect: byId('backend-select'),
+  modelStatus: byId('model-status'),
+  backendStatus: byId('backend-status'),
+  notice: byId('notice'),
+  modelDetails: byId('model-details'),
+  modelFacts: byId('model-facts'),
+  imageInput: byId('image-input'),
+  folderInput: byId('folder-input'),
+  dropOverlay: byId('drop-overlay'),
+};
+
+const client = new ClassifierClient();
+const classifyView = new ClassifyView();
+const progressView = new ProgressView();
+const evaluationView = new EvaluationView(byId('evaluation-results'));
+
+/** Bundled models from models/index.json: [{ id, name, path }]. */
+let bundledModels = [];
+/** Display name of the loaded model. */
+let modelName = '';
+/** The user's own bundle, once loaded: { bundle, name }, so the model select can return to it. */
+let ownModel = null;
+/** AbortController of the running folder evaluation, or null. */
+let evaluation = null;
+/** Counts single-image requests, so a slow answer for an older image is ignored. */
+let classifyToken = 0;
+
+// ---------------------------------------------------------------- status and notices
+
+function setModelStatus(state, text) {
+  ui.modelStatus.dataset.state = state; // loading | ready | error (tests wait on it)
+  ui.modelStatus.textContent = text;
+}
+
+function notify(message) {
+  ui.notice.textContent = message;
+  ui.notice.hidden = !message;
+}
+
+function showBackend(backend, reason) {
+  ui.backendSelect.value = backend;
+  ui.backendStatus.dataset.backend = backend;
+  ui.backendStatus.replaceChildren('Running on ', h('strong', {}, BACKEND_LABELS[backend]), ` (${reason}).`);
+}
+
+function showModel(loaded) {
+  const m = loaded.manifest;
+  setModelStatus(
+    'ready',
+    `${modelName} is ready: classes ${loaded.classes.join(', ')}. Loaded in ${Math.round(loaded.loadMs)} ms, warm-up ${Math.round(loaded.warmUpMs)} ms.`,
+  );
+  const facts = [
+    ['Name', m.name],
+    ['Architecture', m.arch],
+    ['Classes', loaded.classes.join(', ')],
+    ['Input size', m.image_size ? `${m.image_size} × ${m.image_size} px` : null],
+    ['Normalization', m.normalization],
+    ['Weights', m.weights ? `${m.weights.file} (${m.weights.dtype}, ${(m.weights.bytes / 1e6).toFixed(1)} MB)` : null],
+    ['Pretrained from', m.source_weights],
+    ['Accuracy when exported', typeof m.metrics?.accuracy === 'number' ? `${(m.metrics.accuracy * 100).toFixed(1)}%` : null],
+  ].filter(([, value]) => value !== null && value !== undefined && value !== '');
+  ui.modelFacts.replaceChildren(...facts.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, String(value))]));
+  ui.modelDetails.hidden = false;
+}
+
+/** Disables what must not change while a model loads or a folder is evaluated. */
+function setBusy(busy) {
+  for (const control of [ui.modelSelect, ui.bundleInput, ui.backendSelect, ui.folderInput]) control.disabled = busy;
+  for (const label of document.querySelectorAll('label.button')) {
+    const input = document.getElementById(label.htmlFor);
+    label.classList.toggle('disabled', Boolean(input?.disabled));
+  }
+}
+
+// ---------------------------------------------------------------- models and backends
+
+async function loadModelIndex() {
+  const response = await fetch('models/index.json');
+  if (!response.ok) throw new Error(`models/index.json: HTTP ${response.status}`);
+  const models = await response.json();
+  if (!Array.isArray(models) || models.some((m) => typeof m?.path !== 'string')) {
+    throw new Error('models/index.json is not a list of { id, name, path }');
+  }
+  return models;
+}
+
+function modelOptionValue(model) {
+  return `bundled:${model.id}`;
+}
+
+/** Starts `backend` in a new worker with `bundle`; falls back to CPU when WebGPU fails. */
+async function startBackend(backend, bundle, reason) {
+  setBusy(true);
+  setModelStatus('loading', `Loading ${modelName} on ${BACKEND_LABELS[backend]}…`);
+  try {
+    const loaded = await client.start(backend, bundle);
+    if (loaded.fellBackFrom) {
+      notify(`WebGPU could not run this model (${loaded.fellBackFrom.message}). Using the CPU instead.`);
+      showBackend(loaded.backend, 'WebGPU failed, fell back to CPU');
+    } else {
+      showBackend(loaded.backend, reason);
+    }
+    showModel(loaded);
+  } catch (error) {
+    setModelStatus('error', `Could not load ${modelName}: ${error.message}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** Loads another model on the running backend; on failure the previous one stays. */
+async function switchModel(bundle, name) {
+  if (evaluation) {
+    notify('A folder is being evaluated: cancel it before loading another model.');
+    return;
+  }
+  const previousName = modelName;
+  setBusy(true);
+  setModelStatus('loading', `Loading ${name ?? 'your model'}…`);
+  try {
+    const backendBefore = client.backend;
+    const loaded = await client.loadBundle(bundle, ui.backendSelect.value);
+    modelName = name === null ? `${loaded.manifest.name || 'Your model'} (your files)` : name;
+    if (bundle.kind === 'files') {
+      ownModel = { bundle, name: modelName };
+      const own = ui.modelSelect.querySelector('option[value="own"]') ?? h('option', { value: 'own' });
+      own.textContent = modelName;
+      ui.modelSelect.append(own);
+      ui.modelSelect.value = 'own';
+    }
+    // Results of the previous model no longer apply (its classes may differ).
+    classifyToken += 1;
+    classifyView.clear();
+    evaluationView.clear();
+    if (loaded.backend !== backendBefore) showBackend(loaded.backend, `${BACKEND_LABELS[loaded.backend]} chosen`);
+    showModel(loaded);
+  } catch (error) {
+    modelName = previousName;
+    notify(`Could not load that model: ${error.message}`);
+    if (client.loaded) showModel(client.loaded);
+    else setModelStatus('error', `No model is loaded: ${error.message}`);
+    // Point the model select back at what is really loaded.
+    const loadedUrl = client.loaded?.bundle?.kind === 'url' ? client.loaded.bundle.url : null;
+    const current = bundledModels.find((m) => m.path === loadedUrl);
+    ui.modelSelect.value = current ? modelOptionValue(current) : client.loaded ? 'own' : ui.modelSelect.value;
+  } finally {
+    setBusy(false);
+  }
+}
+
+function loadOwnBundle(files) {
+  notify('');
+  return switchModel({ kind: 'files', files }, null);
+}
+
+ui.modelSelect.addEventListener('change', () => {
+  if (ui.modelSelect.value === 'own' && ownModel) {
+    switchModel(ownModel.bundle, ownModel.name);
+    return;
+  }
+  const model = bundledModels.find((m) => modelOptionValue(m) === ui.modelSelect.value);
+  if (model) switchModel({ kind: 'url', url: model.path }, model.name);
+});
+
+ui.bundleInput.addEventListener('change', () => {
+  const files = Array.from(ui.bundleInput.files);
+  ui.bundleInput.value = '';
+  if (files.length > 0) loadOwnBundle(files);
+});
+
+ui.backendSelect.addEventListener('change', () => {
+  const bundle = client.loaded?.bundle ?? (bundledModels[0] && { kind: 'url', url: bundledModels[0].path });
+  if (!bundle) return;
+  notify('');
+  startBackend(ui.backendSelect.value, bundle, `${BACKEND_LABELS[ui.backendSelect.value]} chosen`);
+});
+
+client.addEventListener('backendchange', (event) => {
+  notify(event.detail.reason.charAt(0).toUpperCase() + event.detail.reason.slice(1) + '.');
+  showBackend(event.detail.backend, 'after a failure');
+});
+
+// ---------------------------------------------------------------- one image
+
+async function classifyFile(file) {
+  const token = ++classifyToken;
+  classifyView.showPending(file);
+  try {
+    const result = await client.classify(file);
+    if (token !== classifyToken) return;
+    classifyView.showResult({ classes: client.loaded.classes, ...result });
+  } catch (error) {
+    if (token !== classifyToken) return;
+    classifyView.showError(`Could not classify ${file.name}: ${error.message}`);
+  }
+}
+
+ui.imageInput.addEventListener('change', () => {
+  const file = ui.imageInput.files[0];
+  ui.imageInput.value = '';
+  if (file) classifyFile(file);
+});
+
+document.addEventListener('paste', (event) => {
+  const file = Array.from(event.clipboardData?.files ?? []).find((f) => f.type.startsWith('image/'));
+  if (!file) return;
+  event.preventDefault();
+  classifyFile(file);
+});
+
+// ---------------------------------------------------------------- a folder
+
+/**
+ * Evaluates folder entries ([{ path, file | getFile }], paths starting with the folder's name).
+ * `unlisted`: [{ path, reason }] for parts of the folder that could not even be listed.
+ */
+async function evaluateFolder(entries, unlisted = []) {
+  if (evaluation) {
+    notify('An evaluation is already running; cancel it first.');
+    return;
+  }
+  if (!client.loaded) {
+    notify('No model is loaded yet.');
+    return;
+  }
+  const { classes, manifest } = client.loaded;
+  const plan = planEvaluation(entries, classes);
+  const controller = (evaluation = new AbortController());
+  setBusy(true);
+  evaluationView.clear();
+  progressView.start(plan.images.length, () => controller.abort());
+  const started = performance.now();
+  try {
+    const outcome = await runEvaluation({
+      images: plan.images,
+      classifyBatch: async (files) => (await client.classifyBatch(files)).results,
+      signal: controller.signal,
+      onProgress: (progress) => progressView.update(progress),
+    });
+    const skipped = [...unlisted, ...plan.skipped, ...outcome.skipped].sort((a, b) => compareBytewise(a.path, b.path));
+    progressView.finish(
+      `${outcome.cancelled ? 'Evaluation cancelled' : 'Evaluation finished'}: ${outcome.records.length} images classified, ${skipped.length} skipped.`,
+    );
+    evaluationView.show({
+      classes,
+      model: manifest,
+      backend: client.backend,
+      rootName: plan.rootName,
+      records: outcome.records,
+      skipped,
+      cancelled: outcome.cancelled,
+      error: outcome.error,
+      elapsedMs: performance.now() - started,
+      total: plan.images.length,
+    });
+  } finally {
+    evaluation = null;
+    setBusy(false);
+  }
+}
+
+ui.folderInput.addEventListener('change', () => {
+  // webkitRelativePath of each file starts with the picked folder's own name.
+  const entries = entriesFromFileList(ui.folderInput.files);
+  ui.folderInput.value = '';
+  if (entries.length === 0) notify('That folder is empty.');
+  else evaluateFolder(entries);
+});
+
+// ---------------------------------------------------------------- drag and drop
+
+/** A dropped directory: a model bundle if it holds model.json at its top, else a data set. */
+async function handleDroppedDirectory(directoryEntry) {
+  const { entries, unreadable } = await entriesFromDirectoryEntry(directoryEntry);
+  const root = directoryEntry.name;
+  const topLevel = entries.filter((e) => e.path.split('/').length === 2);
+  if (topLevel.some((e) => e.path === `${root}/model.json`)) {
+    const files = await Promise.all(topLevel.map((e) => e.getFile()));
+    return loadOwnBundle(files);
+  }
+  if (entries.length === 0 && unreadable.length === 0) {
+    notify(`The folder “${root}” is empty.`);
+    return;
+  }
+  return evaluateFolder(entries, unreadable);
+}
+
+function handleDrop(dataTransfer) {
+  // Items and files must be taken synchronously: the DataTransfer is emptied after the event.
+  const entries = Array.from(dataTransfer.items ?? [])
+    .filter((item) => item.kind === 'file')
+    .map((item) => item.webkitGetAsEntry?.())
+    .filter(Boolean);
+  const files = Array.from(dataTransfer.files ?? []);
+  const directories = entries.filter((e) => e.isDirectory);
+
+  if (directories.length > 0) {
+    if (entries.length > 1) {
+      notify('Drop one folder at a time (the folder that holds one sub-folder per class).');
+      return;
+    }
+    handleDroppedDirectory(directories[0]).catch((error) => notify(`Could not read that folder: ${error.message}`));
+    return;
+  }
+  if (files.some((f) => f.name.toLowerCase().endsWith('.json'))) {
+    loadOwnBundle(files);
+    return;
+  }
+  if (files.length > 0) {
+    if (files.length > 1) notify(`Classified the first of ${files.length} files; to evaluate many images, drop a folder.`);
+    classifyFile(files[0]);
+  }
+}
+
+let dragDepth = 0;
+
+function isFileDrag(event) {
+  return Array.from(event.dataTransfer?.types ?? []).includes('Files');
+}
+
+document.addEventListener('dragenter', (event) => {
+  if (!isFileDrag(event)) return;
+  event.preventDefault();
+  dragDepth += 1;
+  ui.dropOverlay.hidden = false;
+});
+
+document.addEventListener('dragover', (event) => {
+  if (!isFileDrag(event)) return;
+  event.preventDefault(); // allows the drop
+  event.dataTransfer.dropEffect = 'copy';
+});
+
+document.addEventListener('dragleave', (event) => {
+  if (!isFileDrag(event)) return;
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) ui.dropOverlay.hidden = true;
+});
+
+document.addEventListener('drop', (event) => {
+  event.preventDefault(); // never let the browser navigate to the dropped file
+  dragDepth = 0;
+  ui.dropOverlay.hidden = true;
+  if (event.dataTransfer) handleDrop(event.dataTransfer);
+});
+
+// ---------------------------------------------------------------- start
+
+function fillBackendSelect(probe) {
+  const webgpu = ui.backendSelect.querySelector('option[value="webgpu"]');
+  if (!probe.available) {
+    webgpu.disabled = true;
+    webgpu.textContent = 'WebGPU (not available)';
+  } else if (probe.fallback) {
+    webgpu.textContent = 'WebGPU (software adapter, slow)';
+  }
+}
+
+async function main() {
+  let probe;
+  try {
+    [bundledModels, probe] = await Promise.all([loadModelIndex(), client.probe()]);
+  } catch (error) {
+    setModelStatus('error', `The page could not start: ${error.message}`);
+    return;
+  }
+  fillBackendSelect(probe);
+  ui.modelSelect.replaceChildren(...bundledModels.map((m) => h('option', { value: modelOptionValue(m) }, m.name ?? m.id)));
+  if (bundledModels.length === 0) {
+    setModelStatus('error', 'No bundled model: load your own.');
+    ui.backendSelect.value = chooseBackend({ requested: requestedBackend(location.search), probe }).backend;
+    setBusy(false);
+    return;
+  }
+  const first = bundledModels[0];
+  modelName = first.name ?? first.id;
+  const choice = chooseBackend({ requested: requestedBackend(location.search), probe });
+  await startBackend(choice.backend, { kind: 'url', url: first.path }, choice.reason);
+}
+
+main();

@@ -1,0 +1,187 @@
+// The page's handle on the inference worker (worker.js): promise-based requests, and the
+// backend policy — start a fresh worker per backend, fall back from WebGPU to CPU when WebGPU
+// fails (at load or while classifying), and restart a worker whose wasm crashed.
+//
+// Events (CustomEvent, on this EventTarget):
+//   'backendchange'  detail { backend, reason } — the backend now running changed on its own
+//                    (a fallback or a restart), so the page can say so.
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** Error with the worker's classification: kind 'image' | 'bundle' | 'backend', and fatal. */
+export class ClassifierError extends Error {
+  constructor({ message, kind, fatal }) {
+    super(message);
+    this.kind = kind;
+    this.fatal = Boolean(fatal);
+  }
+}
+
+/** One worker: request/response by id. */
+class WorkerConnection {
+  #worker;
+  #pending = new Map();
+  #nextId = 1;
+  #broken = null;
+
+  constructor() {
+    this.#worker = new Worker(WORKER_URL, { type: 'module', name: 'effilens-inference' });
+    this.#worker.onmessage = (event) => {
+      const reply = event.data;
+      const pending = this.#pending.get(reply.id);
+      if (!pending) return;
+      this.#pending.delete(reply.id);
+      if (reply.ok) pending.resolve(reply);
+      else pending.reject(new ClassifierError(reply.error));
+    };
+    // An uncaught error or a script that does not load: nothing this worker says can be trusted.
+    this.#worker.onerror = (event) => {
+      event.preventDefault?.();
+      this.#fail(`the inference worker failed: ${event.message || 'script error'}`);
+    };
+    this.#worker.onmessageerror = () => this.#fail('the inference worker sent an unreadable message');
+  }
+
+  #fail(message) {
+    this.#broken = new ClassifierError({ message, kind: 'backend', fatal: true });
+    for (const pending of this.#pending.values()) pending.reject(this.#broken);
+    this.#pending.clear();
+  }
+
+  request(message) {
+    if (this.#broken) return Promise.reject(this.#broken);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...message, id });
+    });
+  }
+
+  terminate() {
+    this.#worker.terminate();
+    this.#fail('the inference worker was stopped');
+  }
+}
+
+export class ClassifierClient extends EventTarget {
+  #connection = null;
+  /** The connection has not loaded anything yet (fresh): it may still pick its backend. */
+  #fresh = false;
+  /** What is loaded: { backend, classes, manifest, bundle, loadMs, warmUpMs }, or null. */
+  loaded = null;
+
+  #freshConnection() {
+    if (this.#connection && this.#fresh) return this.#connection;
+    this.#connection?.terminate();
+    this.#connection = new WorkerConnection();
+    this.#fresh = true;
+    return this.#connection;
+  }
+
+  /** WebGPU as seen from a worker (where inference runs); see backend.js probeWebGpu(). */
+  async probe() {
+    const reply = await this.#freshConnection().request({ type: 'probe' });
+    return reply.webgpu;
+  }
+
+  get backend() {
+    return this.loaded?.backend ?? null;
+  }
+
+  /**
+   * Starts `backend` in a new worker and loads `bundle` into it. If WebGPU fails there, tries the
+   * CPU build: when that works the WebGPU failure is reported as `fellBackFrom`; when it fails too
+   * the bundle is at fault and its (CPU) error is thrown.
+   * Returns this.loaded plus { fellBackFrom: { backend, message } | null }.
+   */
+  async start(backend, bundle) {
+    const connection = this.#freshConnection();
+    this.loaded = null; // whatever ran before is gone with its worker
+    try {
+      await this.#loadInto(connection, backend, bundle);
+      return { ...this.loaded, fellBackFrom: null };
+    } catch (error) {
+      if (backend !== 'webgpu') throw error;
+      this.#fresh = false; // never reuse a worker that touched WebGPU for the CPU build
+      await this.#loadInto(this.#freshConnection(), 'cpu', bundle);
+      return { ...this.loaded, fellBackFrom: { backend, message: error.message } };
+    }
+  }
+
+  /**
+   * Loads another bundle on the running backend (or starts `backend` if nothing runs yet). The
+   * previous model keeps working if it fails; the error (e.g. the Rust side's checksum or
+   * architecture message) is thrown.
+   */
+  async loadBundle(bundle, backend) {
+    if (!this.loaded) return this.start(backend, bundle);
+    try {
+      await this.#loadInto(this.#connection, this.loaded.backend, bundle);
+    } catch (error) {
+      // Not retried: the same files would fail the same way. But if the worker died with them,
+      // bring the previous model back up before reporting.
+      if (this.#needsRecovery(error)) await this.#recover(error);
+      throw error;
+    }
+    return this.loaded;
+  }
+
+  async #loadInto(connection, backend, bundle) {
+    const reply = await connection.request({ type: 'load', backend, bundle });
+    this.#fresh = false;
+    this.loaded = {
+      backend: reply.backend,
+      classes: reply.classes,
+      manifest: reply.manifest,
+      bundle,
+      loadMs: reply.loadMs,
+      warmUpMs: reply.warmUpMs,
+    };
+  }
+
+  /** Probabilities for one image File: { probabilities, ms, backend }. */
+  classify(file) {
+    return this.#withRecovery(() => this.#connection.request({ type: 'classify', file }));
+  }
+
+  /** One result per File (probabilities, or the reason it failed): { results, ms, backend }. */
+  classifyBatch(files) {
+    return this.#withRecovery(() => this.#connection.request({ type: 'classifyBatch', files }));
+  }
+
+  /**
+   * Runs a request; on a backend failure moves to a working backend and retries once.
+   * Image and bundle errors are the input's fault and go straight to the caller.
+   */
+  async #withRecovery(run) {
+    if (!this.#connection || !this.loaded) {
+      throw new ClassifierError({ message: 'no model is loaded yet', kind: 'backend' });
+    }
+    try {
+      return await run();
+    } catch (error) {
+      if (!this.#needsRecovery(error)) throw error;
+      await this.#recover(error);
+      return run();
+    }
+  }
+
+  /** A WebGPU failure of any kind, or a crashed (trapped) wasm instance on CPU. */
+  #needsRecovery(error) {
+    return error.kind === 'backend' && (this.loaded?.backend === 'webgpu' || error.fatal);
+  }
+
+  /**
+   * Reloads the current model in a fresh CPU worker: WebGPU → CPU when WebGPU failed (e.g. the
+   * device was lost), or a new CPU worker after a crash. Tells the page why.
+   */
+  async #recover(error) {
+    const reason =
+      this.loaded.backend === 'webgpu'
+        ? `WebGPU failed (${error.message}); switched to CPU`
+        : `the classifier crashed (${error.message}) and was restarted`;
+    this.#fresh = false;
+    await this.#loadInto(this.#freshConnection(), 'cpu', this.loaded.bundle);
+    this.dispatchEvent(new CustomEvent('backendchange', { detail: { backend: 'cpu', reason } }));
+  }
+}

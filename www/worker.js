@@ -1,0 +1,245 @@
+// The inference worker: a dedicated module worker that owns the wasm Classifier and does all the
+// work (reading files, decoding, inference), so the page never freezes.
+//
+// One worker runs one backend for its whole life: it imports only the build it is told to load
+// (pkg/cpu/ or pkg/webgpu/), and switching backends means the page starts a fresh worker. That
+// also makes a crashed wasm instance (a panic aborts it) recoverable: throw the worker away.
+//
+// Protocol (every request carries an `id`; every reply echoes it):
+//   page → worker                                   worker → page (ok: true)
+//   { id, type: 'probe' }                           { id, ok, webgpu: probeWebGpu() result }
+//   { id, type: 'load', backend, bundle }           { id, ok, backend, classes, manifest, loadMs, warmUpMs }
+//       bundle: { kind: 'url', url: 'models/logo/' }  (fetched here, relative to this script)
+//             | { kind: 'files', files: File[] }       (model.json + the weights file it names)
+//   { id, type: 'classify', file: File }            { id, ok, probabilities: Float32Array, ms, backend }
+//   { id, type: 'classifyBatch', files: File[] }    { id, ok, results: (Float32Array | string)[], ms, backend }
+// On failure: { id, ok: false, error: { message, kind, fatal } } where kind is
+//   'image'   – this image cannot be read or decoded (not the backend's fault),
+//   'bundle'  – the model files cannot be fetched/read, or the Rust side rejected them,
+//   'backend' – the wasm build could not start or failed while running,
+// and fatal means the wasm instance is dead (a trap): the page must start a new worker.
+// Requests are handled one at a time, in order: the Classifier is not re-entrant.
+import { probeWebGpu } from './backend.js';
+
+/** The imported wasm build (module namespace) and the loaded Classifier, once there are. */
+let wasm = null;
+let wasmBackend = null;
+let classifier = null;
+
+class WorkerError extends Error {
+  constructor(message, kind, fatal = false) {
+    super(message);
+    this.kind = kind;
+    this.fatal = fatal;
+  }
+}
+
+function messageOf(error) {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : String(error);
+}
+
+/** A wasm trap (e.g. a Rust panic with panic=abort): the instance cannot be used any more. */
+function isTrap(error) {
+  return error instanceof WebAssembly.RuntimeError;
+}
+
+/** A WorkerError for an error thrown by the wasm; a trap is always a fatal backend error. */
+function fromWasm(error, kind) {
+  return isTrap(error)
+    ? new WorkerError(`the classifier crashed: ${messageOf(error)}`, 'backend', true)
+    : new WorkerError(messageOf(error), kind);
+}
+
+/** A copy detached from wasm memory (the wasm may hand out views of its own memory). */
+function ownedCopy(probabilities) {
+  return Float32Array.from(probabilities);
+}
+
+/** Imports and initialises the build for `backend`, once per worker. */
+async function ensureWasm(backend) {
+  if (wasm) {
+    if (wasmBackend !== backend) throw new WorkerError(`this worker runs ${wasmBackend}; start a new one for ${backend}`, 'backend');
+    return;
+  }
+  const url = new URL(`./pkg/${backend}/effilens.js`, import.meta.url);
+  try {
+    const module = await import(url.href);
+    // wasm-bindgen --target web: the default export fetches and instantiates effilens_bg.wasm
+    // next to effilens.js.
+    await module.default();
+    wasm = module;
+    wasmBackend = backend;
+  } catch (error) {
+    throw new WorkerError(`cannot start the ${backend} build (${url.pathname}): ${messageOf(error)}`, 'backend');
+  }
+}
+
+async function fetchBytes(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new WorkerError(`cannot fetch ${url.pathname}: ${messageOf(error)}`, 'bundle');
+  }
+  if (!response.ok) throw new WorkerError(`cannot fetch ${url.pathname}: HTTP ${response.status}`, 'bundle');
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** The weights file name a manifest names, or null when the manifest cannot be parsed. */
+function weightsFileName(manifestText) {
+  try {
+    const name = JSON.parse(manifestText)?.weights?.file;
+    return typeof name === 'string' ? name : null;
+  } catch {
+    return null;
+  }
+}
+
+/** { manifestText, weights } of a bundle, fetched or read from the user's files. */
+async function readBundle(bundle) {
+  if (bundle.kind === 'url') {
+    const base = new URL(bundle.url, self.location.href);
+    const manifestUrl = new URL('model.json', base);
+    const manifestText = new TextDecoder().decode(await fetchBytes(manifestUrl));
+    const name = weightsFileName(manifestText);
+    if (!name) throw new WorkerError(`${manifestUrl.pathname} names no weights file`, 'bundle');
+    return { manifestText, weights: await fetchBytes(new URL(name, base)) };
+  }
+
+  // The user's own files: the manifest is the .json one; the weights file is the one it names,
+  // or else the only other file (the Rust side checks size and checksum either way).
+  const files = bundle.files;
+  const manifests = files.filter((f) => f.name.toLowerCase().endsWith('.json'));
+  if (manifests.length !== 1) {
+    throw new WorkerError(`a model bundle is one model.json plus its weights file; got ${files.length} file(s) with ${manifests.length} .json`, 'bundle');
+  }
+  const manifestText = await manifests[0].text();
+  const others = files.filter((f) => f !== manifests[0]);
+  const name = weightsFileName(manifestText);
+  const weightsFile = others.find((f) => f.name === name) || (others.length === 1 ? others[0] : null);
+  if (!weightsFile) {
+    throw new WorkerError(name ? `the bundle has no weights file named "${name}"` : 'the bundle has no weights file', 'bundle');
+  }
+  return { manifestText, weights: new Uint8Array(await weightsFile.arrayBuffer()) };
+}
+
+async function load({ backend, bundle }) {
+  const started = performance.now();
+  await ensureWasm(backend);
+  const { manifestText, weights } = await readBundle(bundle);
+  let loaded;
+  try {
+    loaded = await wasm.Classifier.load(manifestText, weights, backend);
+  } catch (error) {
+    // The Rust side explains what is wrong with the bundle (checksum, arch, format) — or, on a
+    // fresh WebGPU worker, that WebGPU failed; the page tells the two apart by retrying on CPU.
+    throw fromWasm(error, 'bundle');
+  }
+  const loadMs = performance.now() - started;
+  const warmStarted = performance.now();
+  try {
+    await loaded.warmUp();
+  } catch (error) {
+    if (!isTrap(error)) loaded.free();
+    const failure = fromWasm(error, 'backend');
+    failure.message = `warm-up failed on ${backend}: ${failure.message}`;
+    throw failure;
+  }
+  const warmUpMs = performance.now() - warmStarted;
+  // Only now replace the previous model: a bundle that fails to load leaves the old one working.
+  classifier?.free();
+  classifier = loaded;
+  return {
+    backend: classifier.backend(),
+    classes: Array.from(classifier.classes()),
+    manifest: JSON.parse(classifier.manifestJson()),
+    loadMs,
+    warmUpMs,
+  };
+}
+
+function requireClassifier() {
+  if (!classifier) throw new WorkerError('no model is loaded', 'backend');
+  return classifier;
+}
+
+async function readImage(file) {
+  if (file.size === 0) throw new WorkerError('empty file (0 bytes)', 'image');
+  try {
+    return new Uint8Array(await file.arrayBuffer());
+  } catch (error) {
+    throw new WorkerError(`cannot read file: ${messageOf(error)}`, 'image');
+  }
+}
+
+async function classify({ file }) {
+  const model = requireClassifier();
+  const started = performance.now();
+  const bytes = await readImage(file);
+  // The batch API tells an unreadable image (a string) from a failing backend (a rejection)
+  // without guessing from error messages.
+  let result;
+  try {
+    [result] = await model.classifyBatch([bytes]);
+  } catch (error) {
+    throw fromWasm(error, 'backend');
+  }
+  if (typeof result === 'string') throw new WorkerError(result, 'image');
+  return { probabilities: ownedCopy(result), ms: performance.now() - started, backend: model.backend() };
+}
+
+async function classifyBatch({ files }) {
+  const model = requireClassifier();
+  const started = performance.now();
+  // Files that cannot be read get their reason; the rest go to the model in one call.
+  const results = new Array(files.length);
+  const readable = [];
+  for (let i = 0; i < files.length; i++) {
+    try {
+      readable.push({ index: i, bytes: await readImage(files[i]) });
+    } catch (error) {
+      results[i] = error.message;
+    }
+  }
+  if (readable.length > 0) {
+    let outputs;
+    try {
+      outputs = await model.classifyBatch(readable.map((r) => r.bytes));
+    } catch (error) {
+      throw fromWasm(error, 'backend');
+    }
+    readable.forEach((r, k) => {
+      const output = outputs[k];
+      results[r.index] = typeof output === 'string' ? output : ownedCopy(output);
+    });
+  }
+  return { results, ms: performance.now() - started, backend: model.backend() };
+}
+
+const handlers = {
+  probe: async () => ({ webgpu: await probeWebGpu(self.navigator) }),
+  load,
+  classify,
+  classifyBatch,
+};
+
+let queue = Promise.resolve();
+
+self.onmessage = (event) => {
+  const request = event.data;
+  queue = queue.then(async () => {
+    const handler = handlers[request.type];
+    try {
+      if (!handler) throw new WorkerError(`unknown request "${request.type}"`, 'backend');
+      self.postMessage({ id: request.id, ok: true, ...(await handler(request)) });
+    } catch (error) {
+      const failure = error instanceof WorkerError ? error : fromWasm(error, 'backend');
+      self.postMessage({
+        id: request.id,
+        ok: false,
+        error: { message: failure.message, kind: failure.kind, fatal: failure.fatal },
+      });
+    }
+  });
+};
