@@ -27,10 +27,11 @@ impl Classifier {
         Ok(Self::from_model(manifest, model, device))
     }
 
-    /// Wraps a network already in memory (a training checkpoint, say).
+    /// Wraps a network already in memory (a training checkpoint, say). Its batch norms are
+    /// folded into the convolutions: this network only ever runs inference.
     pub fn from_model(manifest: Manifest, model: EfficientNet, device: Device) -> Self {
         let preprocessor = manifest.preprocessor();
-        Self { manifest, model, preprocessor, device }
+        Self { manifest, model: model.fold_batch_norms(), preprocessor, device }
     }
 
     pub fn manifest(&self) -> &Manifest {

@@ -37,6 +37,9 @@ fn assert_parity(name: &str) {
     };
     let logits: Vec<f32> = model.forward(fixture.input(&device)).into_data().try_to_vec().unwrap();
     fixture.assert_close(&logits, TOLERANCE);
+    // Inference folds batch norm into the convolutions: it must not move the logits.
+    let folded: Vec<f32> = model.fold_batch_norms().forward(fixture.input(&device)).into_data().try_to_vec().unwrap();
+    fixture.assert_close(&folded, TOLERANCE);
 }
 
 #[test]

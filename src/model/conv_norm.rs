@@ -1,4 +1,4 @@
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
@@ -10,6 +10,8 @@ use super::config::EfficientNetConfig;
 pub struct ConvNorm {
     pub conv: Conv2d,
     pub norm: BatchNorm,
+    /// Set by [`ConvNorm::fold_norm`]: the convolution already applies the normalisation.
+    pub norm_folded: bool,
 }
 
 impl ConvNorm {
@@ -35,13 +37,31 @@ impl ConvNorm {
             .with_epsilon(config.batch_norm_epsilon)
             .with_momentum(config.batch_norm_momentum)
             .init(device);
-        Self { conv, norm }
+        Self { conv, norm, norm_folded: false }
+    }
+
+    /// For inference: folds the batch norm's running statistics and affine parameters into the
+    /// convolution (`w' = w·γ/√(σ²+ε)`, `b' = β − μ·γ/√(σ²+ε)`), so one pass replaces four.
+    /// Training must not use the result: the statistics are frozen into the weights.
+    pub fn fold_norm(mut self) -> Self {
+        if self.norm_folded {
+            return self;
+        }
+        let scale = self.norm.gamma.val() / (self.norm.running_var.value() + self.norm.epsilon).sqrt();
+        let shift = self.norm.beta.val() - self.norm.running_mean.value() * scale.clone();
+        let [channels] = scale.dims();
+        let weight = self.conv.weight.val() * scale.reshape([channels, 1, 1, 1]);
+        self.conv.weight = Param::from_tensor(weight);
+        self.conv.bias = Some(Param::from_tensor(shift));
+        self.norm_folded = true;
+        self
     }
 
     /// # Shapes
     /// - input: `[batch, channels[0], height, width]`
     /// - output: `[batch, channels[1], ceil(height / stride), ceil(width / stride)]`
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        self.norm.forward(self.conv.forward(input))
+        let output = self.conv.forward(input);
+        if self.norm_folded { output } else { self.norm.forward(output) }
     }
 }

@@ -47,6 +47,15 @@ impl EfficientNet {
         self
     }
 
+    /// The network for inference only: every batch norm folded into its convolution
+    /// (see [`ConvNorm::fold_norm`]). Same outputs, less work.
+    pub fn fold_batch_norms(mut self) -> Self {
+        self.stem = self.stem.fold_norm();
+        self.blocks = self.blocks.into_iter().map(MbConv::fold_norms).collect();
+        self.head = self.head.fold_norm();
+        self
+    }
+
     pub fn num_classes(&self) -> usize {
         self.classifier.weight.dims()[1]
     }

@@ -46,6 +46,14 @@ impl MbConv {
         }
     }
 
+    /// See [`ConvNorm::fold_norm`].
+    pub fn fold_norms(mut self) -> Self {
+        self.expand = self.expand.map(ConvNorm::fold_norm);
+        self.depthwise = self.depthwise.fold_norm();
+        self.project = self.project.fold_norm();
+        self
+    }
+
     /// # Shapes
     /// - input: `[batch, input_filters, height, width]`
     /// - output: `[batch, output_filters, ceil(height / stride), ceil(width / stride)]`
