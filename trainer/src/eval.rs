@@ -132,7 +132,9 @@ impl DecisionRule {
     }
 }
 
-fn classify_folder(
+/// Reads, decodes and classifies every sample of `folder`, `batch_size` at a time; unreadable
+/// files go to `skipped`. What `trainer eval` spends its time on, and `trainer bench` times.
+pub fn classify_folder(
     classifier: &Classifier,
     folder: &ImageFolder,
     rule: &DecisionRule,

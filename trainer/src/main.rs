@@ -1,7 +1,8 @@
 //! `trainer`: fine-tune EfficientNet on an ImageFolder, evaluate it, export a bundle for the
-//! browser, and classify images from the command line.
+//! browser, classify images from the command line, and time all that.
 
 mod augment;
+mod bench;
 mod checkpoint;
 mod dataset;
 mod eval;
@@ -34,6 +35,9 @@ enum Command {
     Export(export::ExportArgs),
     /// Print the most likely classes of images.
     Predict(predict::PredictArgs),
+    /// Time forward passes, fine-tuning steps and folder evaluation: median and spread over
+    /// repeated runs after a warm-up.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Export(args) => export::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => code,

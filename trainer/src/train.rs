@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
@@ -34,6 +34,14 @@ use crate::images::{DecodedImages, decode_all, set_workers};
 use crate::metrics::Confusion;
 use crate::model_source::default_normalization;
 use crate::schedule::Schedule;
+
+/// `trainer train`'s defaults for the optimisation step, shared with `trainer bench` so that it
+/// times the step a default fine-tune takes.
+pub const DEFAULT_BATCH_SIZE: usize = 16;
+pub const DEFAULT_LR: f64 = 0.01;
+pub const DEFAULT_MOMENTUM: f64 = 0.9;
+pub const DEFAULT_WEIGHT_DECAY: f64 = 1e-4;
+pub const DEFAULT_LABEL_SMOOTHING: f32 = 0.1;
 
 #[derive(clap::Args, Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainArgs {
@@ -59,14 +67,14 @@ pub struct TrainArgs {
     /// Input resolution [default: the arch's].
     #[arg(long)]
     pub image_size: Option<usize>,
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
     /// Peak learning rate (SGD).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = DEFAULT_LR)]
     pub lr: f64,
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = DEFAULT_MOMENTUM)]
     pub momentum: f64,
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = DEFAULT_WEIGHT_DECAY)]
     pub weight_decay: f64,
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
@@ -75,7 +83,7 @@ pub struct TrainArgs {
     /// Epochs of linear learning-rate warm-up.
     #[arg(long, default_value_t = 1)]
     pub warmup_epochs: usize,
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = DEFAULT_LABEL_SMOOTHING)]
     pub label_smoothing: f32,
     /// Weight of each batch in the batch-norm running statistics. Higher than ImageNet
     /// training's 0.01 so that a short fine-tune moves the statistics to the new data.
@@ -193,10 +201,7 @@ pub fn run(mut args: TrainArgs) -> Result<std::process::ExitCode> {
         ),
         None => initial_model(&args, arch, &config, &device)?,
     };
-    let mut optimizer = SgdConfig::new()
-        .with_momentum(Some(MomentumConfig::new().with_momentum(args.momentum)))
-        .with_weight_decay(Some(WeightDecayConfig::new(args.weight_decay as f32)))
-        .init();
+    let mut optimizer = sgd(args.momentum, args.weight_decay);
     if let Some(checkpoint) = &resumed {
         optimizer = optimizer
             .from_bytes(Bytes::from_bytes_vec(checkpoint.optimizer.clone()))
@@ -299,7 +304,41 @@ fn initial_model(
     Ok((model, format!("{arch} ImageNet weights from {}", checkpoint.display())))
 }
 
-fn freeze_backbone(mut model: EfficientNet) -> EfficientNet {
+/// SGD with momentum and weight decay: the optimizer of every fine-tune.
+pub fn sgd(momentum: f64, weight_decay: f64) -> ModuleOptimizer {
+    SgdConfig::new()
+        .with_momentum(Some(MomentumConfig::new().with_momentum(momentum)))
+        .with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)))
+        .init()
+}
+
+/// The training loss: cross-entropy, label-smoothed when `label_smoothing` > 0, weighted per
+/// class when `class_weights` are given.
+pub fn training_loss(label_smoothing: f32, class_weights: Option<Vec<f32>>, device: &Device) -> CrossEntropyLoss {
+    CrossEntropyLossConfig::new()
+        .with_smoothing((label_smoothing > 0.0).then_some(label_smoothing))
+        .with_weights(class_weights)
+        .init(device)
+}
+
+/// One optimisation step on a batch: forward, loss, backward, SGD update. Returns the updated
+/// model and the batch's mean loss (read back, so the step has run when this returns).
+pub fn training_step(
+    model: EfficientNet,
+    optimizer: &mut ModuleOptimizer,
+    loss: &CrossEntropyLoss,
+    inputs: Tensor<4>,
+    targets: Tensor<1, Int>,
+    learning_rate: f64,
+) -> (EfficientNet, f64) {
+    let batch_loss = loss.forward(model.forward(inputs), targets);
+    let value = f64::from(batch_loss.clone().into_scalar::<f32>());
+    let gradients = GradientsParams::from_grads(batch_loss.backward(), &model);
+    (optimizer.step(learning_rate, model, gradients), value)
+}
+
+/// Trains only the classifier: stem, blocks and head (batch norm included) stay as they are.
+pub fn freeze_backbone(mut model: EfficientNet) -> EfficientNet {
     model.stem = model.stem.freeze();
     model.blocks = model.blocks.freeze();
     model.head = model.head.freeze();
@@ -333,10 +372,11 @@ impl Run {
         let batches_per_epoch = train.images.len().div_ceil(self.args.batch_size);
         let total_steps = batches_per_epoch * self.args.epochs;
         let warmup_steps = (batches_per_epoch * self.args.warmup_epochs).min(total_steps / 2);
-        let loss = CrossEntropyLossConfig::new()
-            .with_smoothing((self.args.label_smoothing > 0.0).then_some(self.args.label_smoothing))
-            .with_weights(self.args.balanced_loss.then(|| class_weights(&train.classes, self.state.classes.len())))
-            .init(&self.device);
+        let loss = training_loss(
+            self.args.label_smoothing,
+            self.args.balanced_loss.then(|| class_weights(&train.classes, self.state.classes.len())),
+            &self.device,
+        );
         eprintln!(
             "training {} on {} images ({} classes: {}), validating on {}",
             self.state.arch,
@@ -369,8 +409,8 @@ impl Run {
                 let targets = class_tensor(members.iter().map(|&index| train.classes[index]), &self.device);
                 // Dropout and drop-connect draw from the device's generator: tie it to the batch.
                 self.device.seed(derive_seed(self.args.seed, epoch, batch));
-                let batch_loss = loss.forward(model.forward(inputs), targets);
-                let value = f64::from(batch_loss.clone().into_scalar::<f32>());
+                let (stepped, value) = training_step(model, optimizer, &loss, inputs, targets, learning_rate);
+                // A non-finite loss has already spoiled `stepped`: stop before anything keeps it.
                 if !value.is_finite() {
                     bar.abandon();
                     let last = self.args.checkpoint_dir.join("last.ckpt");
@@ -385,8 +425,7 @@ impl Run {
                         batch + 1
                     );
                 }
-                let gradients = GradientsParams::from_grads(batch_loss.backward(), &model);
-                model = optimizer.step(learning_rate, model, gradients);
+                model = stepped;
                 let progress = &mut self.state.progress;
                 progress.batch = batch + 1;
                 progress.loss_sum += value * members.len() as f64;
@@ -557,7 +596,7 @@ fn progress_bar(images: usize, epoch: usize, epochs: usize) -> ProgressBar {
     bar
 }
 
-fn class_tensor(classes: impl Iterator<Item = usize>, device: &Device) -> Tensor<1, Int> {
+pub fn class_tensor(classes: impl Iterator<Item = usize>, device: &Device) -> Tensor<1, Int> {
     let values: Vec<i64> = classes.map(|class| class as i64).collect();
     let count = values.len();
     Tensor::from_data(TensorData::new(values, [count]), device)

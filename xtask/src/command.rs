@@ -1,6 +1,6 @@
 //! Running other programs, echoing each command so a log says what happened.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
@@ -19,6 +19,18 @@ pub fn execute(command: &mut Command) -> Result<()> {
 pub fn output(command: &mut Command) -> Option<String> {
     let output = command.current_dir(crate::root()).output().ok()?;
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Runs `command` in the workspace root, its progress (standard error) shown as it comes, and
+/// parses what it prints on standard output as JSON. Fails unless it succeeds.
+pub fn json_output(command: &mut Command) -> Result<serde_json::Value> {
+    command.current_dir(crate::root()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    eprintln!("$ {}", describe(command));
+    let output = command.output().with_context(|| format!("cannot start {}", describe(command)))?;
+    if !output.status.success() {
+        bail!("`{}` failed ({})", describe(command), output.status);
+    }
+    serde_json::from_slice(&output.stdout).with_context(|| format!("`{}` did not print JSON", describe(command)))
 }
 
 fn describe(command: &Command) -> String {

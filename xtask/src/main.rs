@@ -3,6 +3,7 @@
 
 #[path = "../../src/weights_cache.rs"]
 mod weights_cache;
+mod bench;
 mod command;
 mod serve;
 mod setup;
@@ -32,6 +33,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run every test: Rust unit and integration tests, browser tests of the wasm build, page tests.
     Test(test::TestArgs),
+    /// Time the native model, PyTorch where installed, and the page in headless Chromium; measure
+    /// the downloads. Prints one table, records it in docs/benchmarks/ and docs/BENCHMARKS.md.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -40,6 +44,7 @@ fn main() -> Result<()> {
         Command::BuildWeb(args) => web_build::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }
 

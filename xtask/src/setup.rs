@@ -65,7 +65,8 @@ fn wasm_bindgen() -> Result<()> {
     execute(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version]))
 }
 
-fn chromium() -> Result<()> {
+/// Debian's Chromium and its WebDriver, installed when missing (as root).
+pub fn chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }

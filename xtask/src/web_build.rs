@@ -20,7 +20,7 @@ pub struct BuildArgs {
 }
 
 /// The two builds: name (also the output folder) and the cargo features it needs.
-const BUILDS: [(&str, &[&str]); 2] = [("cpu", &[]), ("webgpu", &["webgpu"])];
+pub const BUILDS: [(&str, &[&str]); 2] = [("cpu", &[]), ("webgpu", &["webgpu"])];
 
 pub fn run(args: &BuildArgs) -> Result<()> {
     for (name, features) in BUILDS {

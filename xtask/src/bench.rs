@@ -1,0 +1,156 @@
+//! `cargo xtask bench`: every benchmark in one command, one table.
+//!
+//! 1. Native rows: `trainer bench` (release build) — forward, fine-tune and `trainer eval`.
+//! 2. The same rows for PyTorch (`tests/bench/torch_bench.py`) where a Python with torch and
+//!    efficientnet_pytorch is found; where none is, the run says so and goes on.
+//! 3. Browser rows: `tests/page/bench.mjs`, the page in headless Chromium through the page
+//!    tests' harness, against the dev server.
+//! 4. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
+//!
+//! The results go to `docs/benchmarks/<date>.json`, and `docs/BENCHMARKS.md` is rewritten from
+//! that file and the newest earlier one, so the page holds today's table and the previous one.
+
+mod machine;
+mod report;
+mod sizes;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value, json};
+
+use crate::command::{execute, json_output, output};
+use crate::setup;
+use crate::web_build::{self, BuildArgs};
+use report::Run;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Fewer repetitions and the quick (dev profile, no wasm-opt) web build: a look at the
+    /// figures, not figures to keep.
+    #[arg(long)]
+    quick: bool,
+}
+
+pub fn run(args: &BenchArgs) -> Result<()> {
+    setup::web_toolchain()?;
+    setup::chromium()?;
+    let root = crate::root();
+    let work = root.join("target/bench");
+    std::fs::create_dir_all(&work)?;
+    let time = machine::now()?;
+    let machine = machine::describe();
+
+    execute(Command::new("cargo").args(["build", "--release", "--package", "trainer"]))?;
+    let trainer = root.join("target/release/trainer");
+    let wasm_profile = if args.quick { "dev" } else { "wasm-release" };
+    web_build::run(&BuildArgs { profile: wasm_profile.into(), no_opt: args.quick })?;
+
+    let native = native(&trainer, &work, args.quick)?;
+    let mut notes = Vec::new();
+    let pytorch = match pytorch(&native, args.quick) {
+        Ok(pytorch) => Some(pytorch),
+        Err(why) => {
+            eprintln!("{why}");
+            notes.push(why);
+            None
+        }
+    };
+    let browser = browser(args.quick)?;
+    let (sizes, size_notes) = sizes::measure(&trainer, &work, wasm_profile)?;
+    notes.extend(size_notes);
+
+    let mut versions = Map::new();
+    for (name, program) in [("rustc", "rustc"), ("node", "node")] {
+        if let Some(version) = output(Command::new(program).arg("--version")) {
+            versions.insert(name.into(), json!(version.trim_start_matches(&format!("{program} "))));
+        }
+    }
+    let run = Run {
+        time,
+        quick: args.quick,
+        wasm_profile: wasm_profile.into(),
+        machine,
+        versions,
+        native,
+        pytorch,
+        browser,
+        sizes,
+        notes,
+    }
+    .into_json();
+
+    let history = root.join("docs/benchmarks");
+    std::fs::create_dir_all(&history)?;
+    let date = run["date"].as_str().unwrap_or_default().to_owned();
+    let previous = previous_run(&history, &date)?;
+    println!("\n{}", report::run_section(&run, previous.as_ref()));
+    let record = history.join(format!("{date}.json"));
+    std::fs::write(&record, serde_json::to_string_pretty(&run)? + "\n")
+        .with_context(|| format!("cannot write {}", record.display()))?;
+    let page = root.join("docs/BENCHMARKS.md");
+    std::fs::write(&page, report::page(&run, previous.as_ref()))
+        .with_context(|| format!("cannot write {}", page.display()))?;
+    println!("wrote {} and {}", record.display(), page.display());
+    Ok(())
+}
+
+/// `trainer bench`'s rows.
+fn native(trainer: &Path, work: &Path, quick: bool) -> Result<Value> {
+    let json = work.join("native.json");
+    execute(Command::new(trainer).args(["bench", "--json"]).arg(&json).args(quick.then_some("--quick")))?;
+    let text = std::fs::read_to_string(&json).with_context(|| format!("cannot read {}", json.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not JSON", json.display()))
+}
+
+/// The PyTorch rows, or why there are none. Torch gets as many threads as the native side had,
+/// and the folder row the architecture of the bundle `trainer bench` evaluated.
+fn pytorch(native: &Value, quick: bool) -> Result<Value, String> {
+    let python = torch_python().ok_or_else(|| {
+        "PyTorch rows not measured: no Python with torch and efficientnet_pytorch \
+         (tried $EFFILENS_TORCH_PYTHON, then python3)"
+            .to_owned()
+    })?;
+    let mut command = Command::new(python);
+    command.args(["tests/bench/torch_bench.py", "--threads", &native["threads"].to_string()]);
+    let rows = native["rows"].as_array().into_iter().flatten();
+    if let Some(arch) = rows.filter(|row| row["id"] == "eval/folder").find_map(|row| row["arch"].as_str()) {
+        command.args(["--eval-arch", arch]);
+    }
+    command.args(quick.then_some("--quick"));
+    json_output(&mut command).map_err(|error| format!("PyTorch rows not measured: {error:#}"))
+}
+
+/// The first Python that imports torch and efficientnet_pytorch: `$EFFILENS_TORCH_PYTHON`,
+/// then `python3`.
+fn torch_python() -> Option<OsString> {
+    std::env::var_os("EFFILENS_TORCH_PYTHON")
+        .into_iter()
+        .chain([OsString::from("python3")])
+        .find(|python| output(Command::new(python).args(["-c", "import torch, efficientnet_pytorch"])).is_some())
+}
+
+/// The browser rows, against the page served as `cargo xtask serve` serves it.
+fn browser(quick: bool) -> Result<Value> {
+    let (url, _server) = crate::serve::spawn(0)?;
+    json_output(Command::new("node")
+        .arg("tests/page/bench.mjs")
+        .args(quick.then_some("--quick"))
+        .env("EFFILENS_URL", url)
+        .env("EFFILENS_ROOT", crate::root()))
+}
+
+/// The newest run recorded in `history` before `date` (files are named by date).
+fn previous_run(history: &Path, date: &str) -> Result<Option<Value>> {
+    let mut earlier: Vec<PathBuf> = std::fs::read_dir(history)?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .filter(|path| path.file_stem().and_then(|stem| stem.to_str()).is_some_and(|stem| stem < date))
+        .collect();
+    earlier.sort();
+    let Some(newest) = earlier.pop() else { return Ok(None) };
+    let text = std::fs::read_to_string(&newest).with_context(|| format!("cannot read {}", newest.display()))?;
+    serde_json::from_str(&text).map(Some).with_context(|| format!("{}: not JSON", newest.display()))
+}

@@ -1,0 +1,341 @@
+//! One run's results as one JSON document (what `docs/benchmarks/<date>.json` holds), and as the
+//! table the terminal and `docs/BENCHMARKS.md` show. The page is always rendered from the JSON
+//! files, the previous run's included, so every number in it comes from the command.
+
+use serde_json::{Map, Value, json};
+
+/// What one `cargo xtask bench` measured, and where and how.
+pub struct Run {
+    /// UTC, ISO 8601; the first ten characters are the date.
+    pub time: String,
+    pub quick: bool,
+    /// The cargo profile of the wasm builds the browser rows and sizes are of.
+    pub wasm_profile: String,
+    pub machine: Value,
+    pub versions: Map<String, Value>,
+    /// `trainer bench --json` output.
+    pub native: Value,
+    /// `tests/bench/torch_bench.py` output, where a Python with torch was found.
+    pub pytorch: Option<Value>,
+    /// `tests/page/bench.mjs` output.
+    pub browser: Value,
+    pub sizes: Vec<Value>,
+    pub notes: Vec<String>,
+}
+
+impl Run {
+    /// The run as one document: rows of every section (`native`, `browser`, `sizes`), PyTorch's
+    /// figures and the speed ratio beside the native rows they match by id.
+    pub fn into_json(self) -> Value {
+        let pytorch_rows = self.pytorch.as_ref().map(rows_of).unwrap_or_default();
+        let mut rows = Vec::new();
+        for row in rows_of(&self.native) {
+            let mut row = in_section(row, "native");
+            if let Some(reference) = pytorch_rows.iter().find(|reference| reference["id"] == row["id"]) {
+                let stats: Map<String, Value> = ["median", "min", "max", "runs", "warmup"]
+                    .into_iter()
+                    .map(|key| (key.to_owned(), reference[key].clone()))
+                    .collect();
+                if let (Some(ours), Some(theirs)) = (row["median"].as_f64(), reference["median"].as_f64()) {
+                    row["speed_vs_pytorch"] = json!(speed_ratio(unit_of(&row), ours, theirs));
+                }
+                row["pytorch"] = Value::Object(stats);
+            }
+            rows.push(row);
+        }
+        rows.extend(rows_of(&self.browser).into_iter().map(|row| in_section(row, "browser")));
+        rows.extend(self.sizes);
+
+        let mut versions = self.versions;
+        for source in [self.pytorch.as_ref(), Some(&self.browser)].into_iter().flatten() {
+            if let Some(found) = source["versions"].as_object() {
+                versions.extend(found.clone());
+            }
+        }
+        let notes: Vec<Value> = [Some(&self.native), self.pytorch.as_ref(), Some(&self.browser)]
+            .into_iter()
+            .flatten()
+            .flat_map(|source| source["notes"].as_array().cloned().unwrap_or_default())
+            .chain(self.notes.into_iter().map(Value::from))
+            .collect();
+        json!({
+            "date": self.time.get(..10).unwrap_or(&self.time),
+            "time": self.time,
+            "command": if self.quick { "cargo xtask bench --quick" } else { "cargo xtask bench" },
+            "quick": self.quick,
+            "machine": self.machine,
+            "versions": versions,
+            "native": { "backend": self.native["backend"], "threads": self.native["threads"] },
+            "pytorch": self.pytorch.as_ref().map(|pytorch| json!({ "threads": pytorch["threads"] })),
+            "browser": { "wasm_profile": self.wasm_profile, "webgpu_adapter": self.browser["webgpu_adapter"] },
+            "rows": rows,
+            "notes": notes,
+        })
+    }
+}
+
+/// `docs/BENCHMARKS.md`: how to read it, the latest run, then the one before it.
+pub fn page(latest: &Value, previous: Option<&Value>) -> String {
+    let mut page = String::from(
+        "# Benchmarks\n\
+         \n\
+         Written by `cargo xtask bench` (see the README): every number on this page comes from that\n\
+         command — do not edit it by hand. Each run records its results in\n\
+         `docs/benchmarks/<date>.json` and rewrites this page with its table followed by the previous\n\
+         run's, so that a change which makes something slower shows up side by side.\n\
+         \n\
+         Timings are the median of the timed runs, which follow untimed warm-up runs, with the\n\
+         fastest and the slowest run in brackets. `ms`: milliseconds, lower is better; `img/s`:\n\
+         images per second, higher is better. *speed vs PyTorch* is effilens' speed divided by\n\
+         PyTorch's (lukemelas `efficientnet-pytorch` and its Lite fork, random weights, same\n\
+         threads) in the same run: above 1× effilens is faster. *vs previous* is the change of the\n\
+         median since the previous run; it says slower or faster only when the median left the\n\
+         previous run's range.\n",
+    );
+    page += &format!("\n## Latest: {}\n\n{}", heading(latest), run_section(latest, previous));
+    match previous {
+        Some(previous) => page += &format!("\n## Previous: {}\n\n{}", heading(previous), run_section(previous, None)),
+        None => page += "\n## Previous\n\nNo earlier run is recorded in `docs/benchmarks/`.\n",
+    }
+    page
+}
+
+/// One run's context, table and notes; with a `previous` run, a column compares against it.
+pub fn run_section(run: &Value, previous: Option<&Value>) -> String {
+    let machine = &run["machine"];
+    let mut described = vec![machine["cpu"].as_str().unwrap_or("an unknown CPU").to_owned(), format!("{} cores", machine["cores"])];
+    if let Some(memory) = machine["memory_gib"].as_f64() {
+        described.push(format!("{memory} GiB memory"));
+    }
+    if let Some(os) = machine["os"].as_str() {
+        described.push(os.to_owned());
+    }
+    let versions: Vec<String> = run["versions"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, version)| format!("{name} {}", version.as_str().unwrap_or_default()))
+        .collect();
+    let mut text = format!(
+        "`{}` at {} on {}.{}\n{}.\n\n",
+        run["command"].as_str().unwrap_or("cargo xtask bench"),
+        run["time"].as_str().unwrap_or_default(),
+        described.join(", "),
+        if run["quick"] == true {
+            " A quick run: fewer repetitions and the unoptimised (dev) wasm build, not figures to compare."
+        } else {
+            ""
+        },
+        versions.join(", "),
+    );
+    text += &table(run, previous);
+    let notes = run["notes"].as_array().cloned().unwrap_or_default();
+    if !notes.is_empty() {
+        text += "\n";
+        for note in notes {
+            text += &format!("- {}\n", note.as_str().unwrap_or_default());
+        }
+    }
+    text
+}
+
+fn heading(run: &Value) -> String {
+    let machine = &run["machine"];
+    format!(
+        "{}, {} ({} cores)",
+        run["date"].as_str().unwrap_or("undated"),
+        machine["cpu"].as_str().unwrap_or("unknown CPU"),
+        machine["cores"]
+    )
+}
+
+fn table(run: &Value, previous: Option<&Value>) -> String {
+    let mut columns = vec!["benchmark", "effilens", "PyTorch", "speed vs PyTorch"];
+    if previous.is_some() {
+        columns.push("vs previous");
+    }
+    let mut lines = vec![
+        format!("| {} |", columns.join(" | ")),
+        format!("| --- |{}", " ---: |".repeat(columns.len() - 1)),
+    ];
+    let rows = rows_of(run);
+    for (section, title) in [("native", native_title(run)), ("browser", browser_title(run)), ("sizes", "Sizes".into())] {
+        let section_rows: Vec<&Value> = rows.iter().filter(|row| row["section"] == section).collect();
+        if section_rows.is_empty() {
+            continue;
+        }
+        lines.push(format!("| **{title}** |{}", " |".repeat(columns.len() - 1)));
+        for row in section_rows {
+            let unit = unit_of(row);
+            let label = if unit == "bytes" { label_of(row).to_owned() } else { format!("{} ({unit})", label_of(row)) };
+            let mut cells = vec![
+                label,
+                figure(row),
+                row.get("pytorch").map_or("—".into(), figure),
+                row["speed_vs_pytorch"].as_f64().map_or("—".into(), |ratio| format!("{ratio:.2}×")),
+            ];
+            if let Some(previous) = previous {
+                let before = rows_of(previous).into_iter().find(|before| before["id"] == row["id"] && unit_of(before) == unit);
+                cells.push(before.map_or("—".into(), |before| change(row, &before, unit)));
+            }
+            lines.push(format!("| {} |", cells.join(" | ")));
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+fn native_title(run: &Value) -> String {
+    let mut title = format!(
+        "Native: effilens on {}, {} threads",
+        run["native"]["backend"].as_str().unwrap_or("the CPU"),
+        run["native"]["threads"]
+    );
+    if let Some(threads) = run["pytorch"].get("threads") {
+        title += &format!("; PyTorch {}, {threads} threads", run["versions"]["torch"].as_str().unwrap_or_default());
+    }
+    title
+}
+
+fn browser_title(run: &Value) -> String {
+    format!(
+        "Browser: headless Chromium {}, wasm profile {}",
+        run["versions"]["chromium"].as_str().unwrap_or_default(),
+        run["browser"]["wasm_profile"].as_str().unwrap_or_default()
+    )
+}
+
+/// `median (min–max)`, all three to the median's precision (three significant digits), or a size.
+fn figure(stats: &Value) -> String {
+    if let Some(bytes) = stats["value"].as_f64() {
+        return format_bytes(bytes);
+    }
+    let median = stats["median"].as_f64().unwrap_or(f64::NAN);
+    let decimals = if median >= 100.0 {
+        0
+    } else if median >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let number = |key: &str| stats[key].as_f64().map_or("?".into(), |value| format!("{value:.decimals$}"));
+    format!("{} ({}–{})", number("median"), number("min"), number("max"))
+}
+
+/// The relative change of the figure since `before`; called slower (bigger) or faster (smaller)
+/// only when it left `before`'s range — any change for a size, which has no spread.
+fn change(row: &Value, before: &Value, unit: &str) -> String {
+    let now = central(row);
+    let then = central(before);
+    let (Some(now), Some(then)) = (now, then) else { return "—".into() };
+    let lower_is_better = unit != "img/s";
+    let low = before["min"].as_f64().unwrap_or(then);
+    let high = before["max"].as_f64().unwrap_or(then);
+    let (worse, better) = if lower_is_better { (now > high, now < low) } else { (now < low, now > high) };
+    let (worse_word, better_word) = if unit == "bytes" { ("bigger", "smaller") } else { ("slower", "faster") };
+    let verdict = if worse {
+        format!(" **{worse_word}**")
+    } else if better {
+        format!(" {better_word}")
+    } else {
+        String::new()
+    };
+    format!("{:+.1} %{verdict}", (now / then - 1.0) * 100.0)
+}
+
+fn central(row: &Value) -> Option<f64> {
+    row["median"].as_f64().or_else(|| row["value"].as_f64())
+}
+
+/// effilens' speed over PyTorch's: above 1, effilens is faster.
+fn speed_ratio(unit: &str, ours: f64, theirs: f64) -> f64 {
+    if unit == "img/s" { ours / theirs } else { theirs / ours }
+}
+
+fn format_bytes(bytes: f64) -> String {
+    if bytes >= 1e6 {
+        format!("{:.2} MB", bytes / 1e6)
+    } else if bytes >= 1e3 {
+        format!("{:.1} kB", bytes / 1e3)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+fn rows_of(source: &Value) -> Vec<Value> {
+    source["rows"].as_array().cloned().unwrap_or_default()
+}
+
+fn in_section(mut row: Value, section: &str) -> Value {
+    row["section"] = json!(section);
+    row
+}
+
+fn unit_of(row: &Value) -> &str {
+    row["unit"].as_str().unwrap_or_default()
+}
+
+fn label_of(row: &Value) -> &str {
+    row["label"].as_str().or_else(|| row["id"].as_str()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(id: &str, unit: &str, median: f64, min: f64, max: f64) -> Value {
+        json!({ "id": id, "label": id, "unit": unit, "median": median, "min": min, "max": max, "runs": 5, "warmup": 1 })
+    }
+
+    fn run(native: Vec<Value>, pytorch: Option<Vec<Value>>, sizes: Vec<Value>) -> Value {
+        Run {
+            time: "2025-01-31T12:00:00Z".into(),
+            quick: false,
+            wasm_profile: "wasm-release".into(),
+            machine: json!({ "cpu": "Test CPU", "cores": 2, "memory_gib": 4.0, "os": "Linux" }),
+            versions: Map::new(),
+            native: json!({ "backend": "burn flex (CPU)", "threads": 2, "rows": native, "notes": ["a native note"] }),
+            pytorch: pytorch.map(|rows| json!({ "threads": 2, "versions": { "torch": "2.0" }, "rows": rows, "notes": [] })),
+            browser: json!({ "versions": { "chromium": "1.0" }, "rows": [], "notes": [] }),
+            sizes,
+            notes: vec!["a run note".into()],
+        }
+        .into_json()
+    }
+
+    #[test]
+    fn pytorch_figures_sit_beside_the_native_row_with_the_speed_ratio() {
+        let latest = run(
+            vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0), stats("fine-tune", "img/s", 4.0, 3.0, 5.0)],
+            Some(vec![stats("forward/b1", "ms", 20.0, 19.0, 21.0), stats("fine-tune", "img/s", 8.0, 7.0, 9.0)]),
+            vec![],
+        );
+        let rows = rows_of(&latest);
+        assert_eq!(rows[0]["speed_vs_pytorch"], json!(2.0), "half the latency is twice the speed");
+        assert_eq!(rows[1]["speed_vs_pytorch"], json!(0.5), "half the throughput is half the speed");
+        assert_eq!(rows[0]["pytorch"]["median"], json!(20.0));
+        assert_eq!(latest["date"], "2025-01-31");
+        assert_eq!(latest["notes"], json!(["a native note", "a run note"]));
+        let text = run_section(&latest, None);
+        assert!(text.contains("| forward/b1 (ms) | 10.0 (9.0–11.0) | 20.0 (19.0–21.0) | 2.00× |"), "{text}");
+    }
+
+    #[test]
+    fn a_change_is_called_slower_only_outside_the_previous_range() {
+        let previous = run(
+            vec![stats("latency", "ms", 10.0, 9.0, 11.0), stats("throughput", "img/s", 10.0, 9.0, 11.0)],
+            None,
+            vec![json!({ "section": "sizes", "id": "wasm", "label": "wasm", "unit": "bytes", "value": 1000 })],
+        );
+        let latest = run(
+            vec![stats("latency", "ms", 10.5, 10.0, 11.0), stats("throughput", "img/s", 8.0, 7.0, 9.0)],
+            None,
+            vec![json!({ "section": "sizes", "id": "wasm", "label": "wasm", "unit": "bytes", "value": 1100 })],
+        );
+        let text = run_section(&latest, Some(&previous));
+        assert!(text.contains("| latency (ms) | 10.5 (10.0–11.0) | — | — | +5.0 % |"), "{text}");
+        assert!(text.contains("| throughput (img/s) | 8.00 (7.00–9.00) | — | — | -20.0 % **slower** |"), "{text}");
+        assert!(text.contains("| wasm | 1.1 kB | — | — | +10.0 % **bigger** |"), "{text}");
+        let page = page(&latest, Some(&previous));
+        assert!(page.find("## Latest: 2025-01-31").unwrap() < page.find("## Previous: 2025-01-31").unwrap());
+    }
+}
