@@ -1,6 +1,8 @@
 //! The fixtures `tests/fixtures/make_parity_fixtures.py` writes, read back in Rust: the network
 //! configuration, the closed-form input and weights, and the reference logits. Shared by the
 //! native parity tests and the browser tests.
+// The browser tests use only the closed-form fixtures, not the file-weight fields.
+#![allow(dead_code)]
 
 use burn::store::burn_pack::{Bytes, DType, Tensor as PackTensor};
 use burn::tensor::{Device, Tensor, TensorData};

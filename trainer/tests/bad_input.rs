@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{path, trainer, write_badge_dataset};
+use common::{badge_split, path, trainer, write_badge_dataset};
 
 /// Runs a command expected to fail; returns its `error:` line.
 fn error_line(args: &[&str]) -> String {
@@ -61,9 +61,7 @@ fn training_data_problems() {
 #[test]
 fn unreadable_files_are_skipped_and_listed_and_none_left_is_an_error() {
     let work = tempfile::tempdir().unwrap();
-    let (train, val) = (work.path().join("train"), work.path().join("val"));
-    write_badge_dataset(&train, 4, 1);
-    write_badge_dataset(&val, 2, 2);
+    let (train, val) = badge_split(work.path(), 4, 2, 1);
     std::fs::write(train.join("logo/notes.txt"), "not an image").unwrap();
     std::fs::write(train.join("logo/corrupt.jpg"), b"\xFF\xD8\xFF\xE0 truncated").unwrap();
     std::fs::write(train.join("others/empty.png"), b"").unwrap();
@@ -88,9 +86,7 @@ fn unreadable_files_are_skipped_and_listed_and_none_left_is_an_error() {
 #[test]
 fn a_diverging_loss_stops_and_keeps_the_last_good_checkpoint() {
     let work = tempfile::tempdir().unwrap();
-    let (train, val) = (work.path().join("train"), work.path().join("val"));
-    write_badge_dataset(&train, 4, 1);
-    write_badge_dataset(&val, 2, 2);
+    let (train, val) = badge_split(work.path(), 4, 2, 1);
     let checkpoints = work.path().join("checkpoints");
     let (ok, _, stderr) = trainer(&train_with(&train, &val, &checkpoints, &[]).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(ok, "{stderr}");
@@ -105,9 +101,7 @@ fn a_diverging_loss_stops_and_keeps_the_last_good_checkpoint() {
 #[test]
 fn an_incompatible_resume_checkpoint_is_refused() {
     let work = tempfile::tempdir().unwrap();
-    let (train, val) = (work.path().join("train"), work.path().join("val"));
-    write_badge_dataset(&train, 4, 1);
-    write_badge_dataset(&val, 2, 2);
+    let (train, val) = badge_split(work.path(), 4, 2, 1);
     let checkpoints = work.path().join("checkpoints");
     let (ok, _, stderr) = trainer(&train_with(&train, &val, &checkpoints, &[]).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(ok, "{stderr}");

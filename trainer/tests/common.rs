@@ -1,6 +1,8 @@
 //! Shared by the trainer's CLI tests: running the real binary and making small data sets.
+// Each test crate includes this module and uses only part of it.
+#![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use image::{Rgb, RgbImage};
@@ -47,6 +49,15 @@ pub fn write_badge_dataset(dir: &Path, per_class: usize, seed: u32) {
             image.save(dir.join(class).join(format!("{index:02}.png"))).unwrap();
         }
     }
+}
+
+/// `work/train` and `work/val` badge data sets with the given images per class (seeds `seed` and
+/// `seed + 1`, so the two never share an image).
+pub fn badge_split(work: &Path, train_per_class: usize, val_per_class: usize, seed: u32) -> (PathBuf, PathBuf) {
+    let (train, val) = (work.join("train"), work.join("val"));
+    write_badge_dataset(&train, train_per_class, seed);
+    write_badge_dataset(&val, val_per_class, seed + 1);
+    (train, val)
 }
 
 pub fn path(path: &Path) -> &str {

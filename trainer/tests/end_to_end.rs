@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{path, trainer, trainer_ok, write_badge_dataset};
+use common::{badge_split, path, trainer_ok};
 use serde_json::Value;
 
 /// Reduced but real: Lite0 from its ImageNet weights, 64 px, batches of 4.
@@ -24,9 +24,7 @@ fn read_json(file: &Path) -> Value {
 #[test]
 fn train_resume_eval_export_predict() {
     let work = tempfile::tempdir().unwrap();
-    let (train, val) = (work.path().join("train"), work.path().join("val"));
-    write_badge_dataset(&train, 6, 1);
-    write_badge_dataset(&val, 3, 2);
+    let (train, val) = badge_split(work.path(), 6, 3, 1);
     let (train, val) = (path(&train), path(&val));
 
     // Two epochs, then resume to a third.
@@ -116,9 +114,7 @@ fn train_resume_eval_export_predict() {
 #[test]
 fn an_easily_separable_set_is_learned() {
     let work = tempfile::tempdir().unwrap();
-    let (train, val) = (work.path().join("train"), work.path().join("val"));
-    write_badge_dataset(&train, 16, 3);
-    write_badge_dataset(&val, 4, 4);
+    let (train, val) = badge_split(work.path(), 16, 4, 3);
     let checkpoints = work.path().join("checkpoints");
     let mut args = train_args(path(&train), path(&val), path(&checkpoints), "6");
     // Batches of 8 at a gentler rate: 24 steps in all.
@@ -139,9 +135,7 @@ fn ctrl_c_saves_and_resuming_finishes_the_run() {
     use std::process::{Command, Stdio};
 
     let work = tempfile::tempdir().unwrap();
-    let (train, val) = (work.path().join("train"), work.path().join("val"));
-    write_badge_dataset(&train, 6, 5);
-    write_badge_dataset(&val, 3, 6);
+    let (train, val) = badge_split(work.path(), 6, 3, 5);
     let checkpoints = work.path().join("checkpoints");
     let args = train_args(path(&train), path(&val), path(&checkpoints), "3");
     let mut child = Command::new(env!("CARGO_BIN_EXE_trainer")).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
