@@ -40,7 +40,9 @@ pub fn run(args: &BuildArgs) -> Result<()> {
         let wasm_opt = crate::root().join("node_modules/.bin/wasm-opt");
         if !args.no_opt && wasm_opt.exists() {
             let wasm = out_dir.join("effilens_bg.wasm");
-            execute(Command::new(&wasm_opt).args(["-O3", "--all-features", "-o"]).arg(&wasm).arg(&wasm))?;
+            // No feature flags: wasm-opt reads the features rustc used from the module itself, and
+            // enabling more (`--all-features`) emits encodings browsers reject.
+            execute(Command::new(&wasm_opt).args(["-O3", "-o"]).arg(&wasm).arg(&wasm))?;
         }
     }
     Ok(())
