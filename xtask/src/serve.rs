@@ -38,16 +38,21 @@ pub fn spawn(port: u16) -> Result<(String, JoinHandle<()>)> {
     let root = crate::root().join("www");
     let handle = std::thread::spawn(move || {
         for request in server.incoming_requests() {
-            let response = match resolve(&root, request.url()) {
-                Some(path) => match std::fs::read(&path) {
-                    Ok(body) => Response::from_data(body).with_header(header("Content-Type", mime_type(&path))),
-                    Err(_) => not_found(),
-                },
-                None => not_found(),
-            };
-            let response = security_headers().into_iter().fold(response, Response::with_header);
-            // A client that went away is not the server's problem.
-            let _ = request.respond(response);
+            let root = root.clone();
+            // One thread per response: a client that stops reading a large file (a page closed
+            // mid-download) must not hold up everyone else.
+            std::thread::spawn(move || {
+                let response = match resolve(&root, request.url()) {
+                    Some(path) => match std::fs::read(&path) {
+                        Ok(body) => Response::from_data(body).with_header(header("Content-Type", mime_type(&path))),
+                        Err(_) => not_found(),
+                    },
+                    None => not_found(),
+                };
+                let response = security_headers().into_iter().fold(response, Response::with_header);
+                // A client that went away is not the server's problem.
+                let _ = request.respond(response);
+            });
         }
     });
     Ok((format!("http://{address}/"), handle))
