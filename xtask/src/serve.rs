@@ -1,11 +1,18 @@
 //! A static file server for `www/` on 127.0.0.1: correct MIME types, the page's security
 //! headers, and cross-origin isolation so a threaded wasm build could use shared memory.
+//!
+//! Plain `std::net`, one thread per connection and one response per connection: a dev server
+//! serves a few dozen files to one browser. (tiny_http 0.12, used before, starved connections
+//! that arrived together on a fresh server: its pool queued them behind keep-alive connections
+//! that never closed, so the first page load could hang.)
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use anyhow::{Result, anyhow};
-use tiny_http::{Header, Response, Server};
+use anyhow::{Context, Result, anyhow};
 
 use crate::web_build::{self, BuildArgs};
 
@@ -33,29 +40,81 @@ pub fn run(args: &ServeArgs) -> Result<()> {
 
 /// Starts serving `www/` in a background thread; returns its URL.
 pub fn spawn(port: u16) -> Result<(String, JoinHandle<()>)> {
-    let server = Server::http(("127.0.0.1", port)).map_err(|error| anyhow!("cannot listen on port {port}: {error}"))?;
-    let address = server.server_addr().to_ip().ok_or_else(|| anyhow!("not an IP address"))?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    let address = listener.local_addr()?;
     let root = crate::root().join("www");
     let handle = std::thread::spawn(move || {
-        for request in server.incoming_requests() {
+        for stream in listener.incoming().flatten() {
             let root = root.clone();
-            // One thread per response: a client that stops reading a large file (a page closed
-            // mid-download) must not hold up everyone else.
             std::thread::spawn(move || {
-                let response = match resolve(&root, request.url()) {
-                    Some(path) => match std::fs::read(&path) {
-                        Ok(body) => Response::from_data(body).with_header(header("Content-Type", mime_type(&path))),
-                        Err(_) => not_found(),
-                    },
-                    None => not_found(),
-                };
-                let response = security_headers().into_iter().fold(response, Response::with_header);
                 // A client that went away is not the server's problem.
-                let _ = request.respond(response);
+                let _ = answer(stream, &root);
             });
         }
     });
     Ok((format!("http://{address}/"), handle))
+}
+
+/// Reads one request from `stream` and answers it.
+fn answer(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    // A connection that never sends a request must not hold a thread for ever.
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    skip_headers(&mut reader)?;
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let response = match method {
+        "GET" | "HEAD" => match resolve(root, target).and_then(|path| Some((std::fs::read(&path).ok()?, path))) {
+            Some((body, path)) => Response { status: "200 OK", content_type: mime_type(&path), body },
+            None => Response::text("404 Not Found", "not found"),
+        },
+        _ => Response::text("405 Method Not Allowed", "only GET and HEAD"),
+    };
+    response.write(stream, method == "HEAD")
+}
+
+/// Request headers are read and ignored: the answer depends on the path alone.
+fn skip_headers(reader: &mut impl BufRead) -> std::io::Result<()> {
+    let mut line = String::new();
+    for _ in 0..200 {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
+            return Ok(());
+        }
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "too many request headers"))
+}
+
+struct Response {
+    status: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn text(status: &'static str, text: &str) -> Self {
+        Self { status, content_type: "text/plain; charset=utf-8", body: text.as_bytes().to_vec() }
+    }
+
+    fn write(self, mut stream: TcpStream, head_only: bool) -> std::io::Result<()> {
+        let mut head = format!(
+            "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            self.status,
+            self.content_type,
+            self.body.len()
+        );
+        for (name, value) in SECURITY_HEADERS {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes())?;
+        if !head_only {
+            stream.write_all(&self.body)?;
+        }
+        stream.flush()
+    }
 }
 
 /// The file a URL names under `root`, refusing anything that would climb out of it.
@@ -105,24 +164,58 @@ fn mime_type(path: &Path) -> &'static str {
     }
 }
 
-fn security_headers() -> Vec<Header> {
-    vec![
-        header(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' blob: data:; \
-             style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'",
-        ),
-        header("Cross-Origin-Opener-Policy", "same-origin"),
-        header("Cross-Origin-Embedder-Policy", "require-corp"),
-        header("X-Content-Type-Options", "nosniff"),
-        header("Cache-Control", "no-cache"),
-    ]
-}
+const SECURITY_HEADERS: [(&str, &str); 5] = [
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' blob: data:; \
+         style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'",
+    ),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Embedder-Policy", "require-corp"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cache-Control", "no-cache"),
+];
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid header")
-}
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
 
-fn not_found() -> Response<std::io::Cursor<Vec<u8>>> {
-    Response::from_string("not found").with_status_code(404)
+    use super::*;
+
+    fn get(url: &str, path: &str) -> String {
+        let address = url.trim_start_matches("http://").trim_end_matches('/');
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: keep-alive\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    }
+
+    #[test]
+    fn a_fresh_server_answers_many_connections_at_once() {
+        // A browser opens about six connections at once for a page's modules; none may wait.
+        let (url, _server) = spawn(0).unwrap();
+        let clients: Vec<_> = (0..16)
+            .map(|_| {
+                let url = url.clone();
+                std::thread::spawn(move || get(&url, "/app.js"))
+            })
+            .collect();
+        for client in clients {
+            let response = client.join().unwrap();
+            assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response:.80}");
+            assert!(response.contains("Content-Type: text/javascript; charset=utf-8\r\n"));
+            assert!(response.contains("Cross-Origin-Embedder-Policy: require-corp\r\n"));
+        }
+    }
+
+    #[test]
+    fn nothing_outside_www_is_served() {
+        let (url, _server) = spawn(0).unwrap();
+        for path in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/models/../../Cargo.toml", "/no-such-file.js"] {
+            assert!(get(&url, path).starts_with("HTTP/1.1 404 Not Found\r\n"), "{path}");
+        }
+        assert!(get(&url, "/?backend=cpu").contains("<!doctype html>"));
+    }
 }
