@@ -205,7 +205,8 @@ fn time_runs(repeats: Repeats, mut run: impl FnMut() -> Result<()>) -> Result<Ve
 /// Inference on a random batch, read back so that the whole network has run.
 fn forward(arch: Arch, batch: usize, repeats: Repeats) -> Result<Vec<f64>> {
     let device = Device::flex();
-    let model = EfficientNetConfig::from_arch(arch).init(&device);
+    // Batch norms folded, as `trainer predict`/`eval` and the browser run it.
+    let model = EfficientNetConfig::from_arch(arch).init(&device).fold_batch_norms();
     let input = Tensor::<4>::random([batch, 3, IMAGE_SIZE, IMAGE_SIZE], Distribution::Normal(0.0, 1.0), &device);
     time_runs(repeats, || {
         model.forward(input.clone()).into_data();

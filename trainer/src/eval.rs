@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::Device;
 use effilens::Classifier;
 use rayon::prelude::*;
 use serde_json::json;
 
 use crate::checkpoint::write_file_atomic;
 use crate::dataset::{ImageFolder, Skipped};
+use crate::device::DeviceChoice;
 use crate::images::set_workers;
 use crate::metrics::Confusion;
 use crate::model_source::{CheckpointOptions, load_classifier};
@@ -23,6 +23,9 @@ pub struct EvalArgs {
     model: String,
     #[command(flatten)]
     checkpoint: CheckpointOptions,
+    /// Where the network runs: flex (CPU), wgpu, wgpu:N or cuda:N (see `trainer train --help`).
+    #[arg(long, default_value_t = DeviceChoice::Flex)]
+    device: DeviceChoice,
     /// Labeled images: DIR/<class>/<image>, class folders named as the model's classes.
     #[arg(long)]
     data: PathBuf,
@@ -52,7 +55,7 @@ pub struct Prediction {
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     set_workers(args.workers)?;
-    let classifier = load_classifier(&args.model, &args.checkpoint, &Device::flex())?;
+    let classifier = load_classifier(&args.model, &args.checkpoint, &args.device.init()?)?;
     let classes = classifier.classes().to_vec();
     let rule = DecisionRule::new(&classes, args.threshold, args.positive.as_deref())?;
     let folder = ImageFolder::scan(&args.data, Some(&classes))?;

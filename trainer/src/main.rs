@@ -5,6 +5,7 @@ mod augment;
 mod bench;
 mod checkpoint;
 mod dataset;
+mod device;
 mod eval;
 mod export;
 mod images;
@@ -17,6 +18,10 @@ mod train;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// Keeps freed tensor buffers for reuse instead of returning them to the kernel (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "trainer", version, about, propagate_version = true, args_override_self = true)]

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use burn::tensor::Device;
 
+use crate::device::DeviceChoice;
 use crate::model_source::{CheckpointOptions, load_classifier};
 
 #[derive(clap::Args)]
@@ -16,6 +16,9 @@ pub struct PredictArgs {
     weights: String,
     #[command(flatten)]
     checkpoint: CheckpointOptions,
+    /// Where the network runs: flex (CPU), wgpu, wgpu:N or cuda:N (see `trainer train --help`).
+    #[arg(long, default_value_t = DeviceChoice::Flex)]
+    device: DeviceChoice,
     /// How many classes to print per image.
     #[arg(long, short = 'k', default_value_t = 5)]
     top_k: usize,
@@ -25,7 +28,7 @@ pub struct PredictArgs {
 }
 
 pub fn run(args: PredictArgs) -> Result<ExitCode> {
-    let classifier = load_classifier(&args.weights, &args.checkpoint, &Device::flex())?;
+    let classifier = load_classifier(&args.weights, &args.checkpoint, &args.device.init()?)?;
     let mut failures = 0;
     for path in &args.images {
         let probabilities = std::fs::read(path)

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::augment::augment;
 use crate::checkpoint::{Checkpoint, CheckpointState, EpochRecord, FORMAT_VERSION, Progress};
 use crate::dataset::ImageFolder;
+use crate::device::DeviceChoice;
 use crate::eval::report_skipped;
 use crate::images::{DecodedImages, decode_all, set_workers};
 use crate::metrics::Confusion;
@@ -120,6 +121,11 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip)]
     pub resume: Option<PathBuf>,
+    /// Where the network trains: flex (CPU), wgpu, wgpu:N or cuda:N (GPU backends need the
+    /// trainer built with `--features wgpu` or `--features cuda`). A run may resume elsewhere.
+    #[arg(long, default_value_t = DeviceChoice::Flex)]
+    #[serde(skip)]
+    pub device: DeviceChoice,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -160,6 +166,8 @@ pub fn run(mut args: TrainArgs) -> Result<std::process::ExitCode> {
     if args.batch_size == 0 || args.epochs == 0 {
         bail!("--batch-size and --epochs must be at least 1");
     }
+    // Before the images are decoded: a missing GPU should not cost the wait.
+    let device = args.device.init()?.autodiff();
 
     let (train_folder, val_folder) = load_folders(&args)?;
     if let Some(checkpoint) = &resumed {
@@ -189,7 +197,6 @@ pub fn run(mut args: TrainArgs) -> Result<std::process::ExitCode> {
         }
     }
 
-    let device = Device::flex().autodiff();
     device.seed(args.seed);
     let config = EfficientNetConfig::from_arch(arch)
         .with_num_classes(classes.len())
@@ -253,6 +260,7 @@ fn resume_settings(args: &TrainArgs, saved: &TrainArgs) -> Result<TrainArgs> {
         workers: args.workers,
         checkpoint_dir: args.checkpoint_dir.clone(),
         resume: args.resume.clone(),
+        device: args.device,
         ..saved.clone()
     })
 }

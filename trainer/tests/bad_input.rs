@@ -159,3 +159,17 @@ fn predict_refuses_bad_checkpoints_and_bad_images_clearly() {
     let line = error_line(&["predict", "--weights", "lite0", path(&huge)]);
     assert!(line.contains("huge.bmp: image is 30000×30000 pixels, more than the 64000000-pixel limit"), "{line}");
 }
+
+#[test]
+fn a_device_this_build_lacks_is_named_with_the_way_to_get_it() {
+    let work = tempfile::tempdir().unwrap();
+    let (train, val) = badge_split(work.path(), 2, 1, 9);
+    let checkpoints = work.path().join("checkpoints");
+    let line = run_strings(&train_with(&train, &val, &checkpoints, &["--device", "cuda:1"]));
+    assert!(line.contains("built without CUDA: build it with `cargo build --release -p trainer --features cuda`"), "{line}");
+    assert!(!checkpoints.exists(), "nothing was written");
+
+    let (ok, _, stderr) = common::trainer(&["eval", "--model", "lite0", "--data", path(&val), "--device", "tpu"]);
+    assert!(!ok);
+    assert!(stderr.contains("unknown device `tpu`: flex, wgpu, wgpu:N, cuda or cuda:N"), "{stderr}");
+}
