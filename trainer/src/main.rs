@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Keeps freed tensor buffers for reuse instead of returning them to the kernel (see Cargo.toml).
+/// Reuses freed tensor buffers instead of unmapping them on every free (see Cargo.toml).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -46,6 +46,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // burn puts some state (a resumed optimizer's) on its default device before moving it to the
+    // device that uses it; with a GPU feature compiled in, that default would be a GPU that may
+    // not exist. The CPU always does.
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: no other thread has started yet.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train::run(*args),

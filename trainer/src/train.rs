@@ -245,7 +245,7 @@ pub fn run(mut args: TrainArgs) -> Result<std::process::ExitCode> {
 }
 
 /// On resume the checkpoint's settings rule; only the data's location, the run length and the
-/// machine-side options (workers, checkpoint folder) may change.
+/// machine-side options (workers, checkpoint folder, device) may change.
 fn resume_settings(args: &TrainArgs, saved: &TrainArgs) -> Result<TrainArgs> {
     if args.arch.is_some_and(|arch| Some(arch) != saved.arch) {
         bail!("incompatible --resume checkpoint: it trains {:?}, --arch says {:?}", saved.arch, args.arch);

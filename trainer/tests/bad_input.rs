@@ -161,6 +161,7 @@ fn predict_refuses_bad_checkpoints_and_bad_images_clearly() {
 }
 
 #[test]
+#[cfg(not(feature = "cuda"))]
 fn a_device_this_build_lacks_is_named_with_the_way_to_get_it() {
     let work = tempfile::tempdir().unwrap();
     let (train, val) = badge_split(work.path(), 2, 1, 9);

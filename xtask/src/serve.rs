@@ -6,7 +6,7 @@
 //! that arrived together on a fresh server: its pool queued them behind keep-alive connections
 //! that never closed, so the first page load could hang.)
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::thread::JoinHandle;
@@ -44,7 +44,12 @@ pub fn spawn(port: u16) -> Result<(String, JoinHandle<()>)> {
     let address = listener.local_addr()?;
     let root = crate::root().join("www");
     let handle = std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else {
+                // Out of file descriptors, say: wait for some to free up rather than spin.
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            };
             let root = root.clone();
             std::thread::spawn(move || {
                 // A client that went away is not the server's problem.
@@ -55,24 +60,34 @@ pub fn spawn(port: u16) -> Result<(String, JoinHandle<()>)> {
     Ok((format!("http://{address}/"), handle))
 }
 
+/// The most a request line and its headers may take: the page's requests need a fraction.
+const MAX_REQUEST_HEAD: u64 = 64 * 1024;
+
 /// Reads one request from `stream` and answers it.
 fn answer(stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    // A connection that never sends a request must not hold a thread for ever.
+    // A client that stalls, sending or reading, must not hold a thread for ever.
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(stream.try_clone()?.take(MAX_REQUEST_HEAD));
     let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
+    if reader.read_line(&mut request_line)? == 0 {
+        return Ok(()); // a connection opened and closed unused (a browser's preconnect)
+    }
     skip_headers(&mut reader)?;
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let response = match method {
-        "GET" | "HEAD" => match resolve(root, target).and_then(|path| Some((std::fs::read(&path).ok()?, path))) {
-            Some((body, path)) => Response { status: "200 OK", content_type: mime_type(&path), body },
-            None => Response::text("404 Not Found", "not found"),
-        },
-        _ => Response::text("405 Method Not Allowed", "only GET and HEAD"),
+    let parts: Vec<&str> = request_line.split_whitespace().collect();
+    let response = match parts[..] {
+        [method @ ("GET" | "HEAD"), target, _version] => {
+            let found = resolve(root, target).and_then(|path| Some((std::fs::read(&path).ok()?, path)));
+            let response = match found {
+                Some((body, path)) => Response { status: "200 OK", content_type: mime_type(&path), body },
+                None => Response::text("404 Not Found", "not found"),
+            };
+            return response.write(stream, method == "HEAD");
+        }
+        [_, _, _] => Response::text("405 Method Not Allowed", "only GET and HEAD"),
+        _ => Response::text("400 Bad Request", "not an HTTP request line"),
     };
-    response.write(stream, method == "HEAD")
+    response.write(stream, false)
 }
 
 /// Request headers are read and ignored: the answer depends on the path alone.
@@ -100,7 +115,7 @@ impl Response {
 
     fn write(self, mut stream: TcpStream, head_only: bool) -> std::io::Result<()> {
         let mut head = format!(
-            "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nAllow: GET, HEAD\r\nConnection: close\r\n",
             self.status,
             self.content_type,
             self.body.len()
@@ -178,18 +193,21 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
-
     use super::*;
 
-    fn get(url: &str, path: &str) -> String {
+    /// Sends `request_line` and headers, returns the whole response.
+    fn request(url: &str, request_line: &str) -> String {
         let address = url.trim_start_matches("http://").trim_end_matches('/');
         let mut stream = TcpStream::connect(address).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: keep-alive\r\n\r\n").unwrap();
+        write!(stream, "{request_line}\r\nHost: {address}\r\nConnection: keep-alive\r\n\r\n").unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         response
+    }
+
+    fn get(url: &str, path: &str) -> String {
+        request(url, &format!("GET {path} HTTP/1.1"))
     }
 
     #[test]
@@ -217,5 +235,16 @@ mod tests {
             assert!(get(&url, path).starts_with("HTTP/1.1 404 Not Found\r\n"), "{path}");
         }
         assert!(get(&url, "/?backend=cpu").contains("<!doctype html>"));
+    }
+
+    #[test]
+    fn other_methods_and_malformed_requests_are_refused() {
+        let (url, _server) = spawn(0).unwrap();
+        let response = request(&url, "POST / HTTP/1.1");
+        assert!(response.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"), "{response}");
+        assert!(response.contains("Allow: GET, HEAD\r\n"));
+        assert!(request(&url, "GET").starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        let head = request(&url, "HEAD /app.js HTTP/1.1");
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.ends_with("\r\n\r\n"), "{head}");
     }
 }
