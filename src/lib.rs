@@ -19,6 +19,10 @@ pub mod pretrained;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
+/// `initThreadPool(n)` in JavaScript: starts the Web Workers burn's CPU kernels share out to.
+/// The page's worker awaits it once, before loading a model.
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+pub use wasm_bindgen_rayon::init_thread_pool;
 pub use bundle::{BundleError, Manifest};
 pub use classifier::{Classifier, InferenceError};
 pub use model::{Arch, EfficientNet, EfficientNetConfig};

@@ -53,10 +53,12 @@ function notify(message) {
   ui.notice.hidden = !message;
 }
 
-function showBackend(backend, reason) {
+function showBackend({ backend, threads }, reason) {
   ui.backendSelect.value = backend;
   ui.backendStatus.dataset.backend = backend;
-  ui.backendStatus.replaceChildren('Running on ', h('strong', {}, BACKEND_LABELS[backend]), ` (${reason}).`);
+  ui.backendStatus.dataset.threads = String(threads);
+  const label = threads > 1 ? `${BACKEND_LABELS[backend]}, ${threads} threads` : BACKEND_LABELS[backend];
+  ui.backendStatus.replaceChildren('Running on ', h('strong', {}, label), ` (${reason}).`);
 }
 
 function showModel(loaded) {
@@ -112,9 +114,9 @@ async function startBackend(backend, bundle, reason) {
     const loaded = await client.start(backend, bundle);
     if (loaded.fellBackFrom) {
       notify(`WebGPU could not run this model (${loaded.fellBackFrom.message}). Using the CPU instead.`);
-      showBackend(loaded.backend, 'WebGPU failed, fell back to CPU');
+      showBackend(loaded, 'WebGPU failed, fell back to CPU');
     } else {
-      showBackend(loaded.backend, reason);
+      showBackend(loaded, reason);
     }
     showModel(loaded);
   } catch (error) {
@@ -148,7 +150,7 @@ async function switchModel(bundle, name) {
     classifyToken += 1;
     classifyView.clear();
     evaluationView.clear();
-    if (loaded.backend !== backendBefore) showBackend(loaded.backend, `${BACKEND_LABELS[loaded.backend]} chosen`);
+    if (loaded.backend !== backendBefore) showBackend(loaded, `${BACKEND_LABELS[loaded.backend]} chosen`);
     showModel(loaded);
   } catch (error) {
     modelName = previousName;
@@ -193,7 +195,7 @@ ui.backendSelect.addEventListener('change', () => {
 
 client.addEventListener('backendchange', (event) => {
   notify(event.detail.reason.charAt(0).toUpperCase() + event.detail.reason.slice(1) + '.');
-  showBackend(event.detail.backend, 'after a failure');
+  showBackend(event.detail.loaded, 'after a failure');
 });
 
 // ---------------------------------------------------------------- one image

@@ -3,8 +3,8 @@
 // fails (at load or while classifying), and restart a worker whose wasm crashed.
 //
 // Events (CustomEvent, on this EventTarget):
-//   'backendchange'  detail { backend, reason } — the backend now running changed on its own
-//                    (a fallback or a restart), so the page can say so.
+//   'backendchange'  detail { loaded, reason } — the backend now running (loaded.backend, loaded.threads)
+//                    changed on its own (a fallback or a restart), so the page can say so.
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -131,6 +131,7 @@ export class ClassifierClient extends EventTarget {
     this.#fresh = false;
     this.loaded = {
       backend: reply.backend,
+      threads: reply.threads,
       classes: reply.classes,
       manifest: reply.manifest,
       bundle,
@@ -182,6 +183,6 @@ export class ClassifierClient extends EventTarget {
         : `the classifier crashed (${error.message}) and was restarted`;
     this.#fresh = false;
     await this.#loadInto(this.#freshConnection(), 'cpu', this.loaded.bundle);
-    this.dispatchEvent(new CustomEvent('backendchange', { detail: { backend: 'cpu', reason } }));
+    this.dispatchEvent(new CustomEvent('backendchange', { detail: { loaded: this.loaded, reason } }));
   }
 }

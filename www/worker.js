@@ -4,11 +4,13 @@
 // One worker runs one backend for its whole life: it imports only the build it is told to load
 // (pkg/cpu/ or pkg/webgpu/), and switching backends means the page starts a fresh worker. That
 // also makes a crashed wasm instance (a panic aborts it) recoverable: throw the worker away.
+// On the CPU, a cross-origin isolated page (shared memory allowed) gets pkg/cpu-threads/, which
+// shares burn's kernels out to a pool of Web Workers; any other page gets the one-thread build.
 //
 // Protocol (every request carries an `id`; every reply echoes it):
 //   page → worker                                   worker → page (ok: true)
 //   { id, type: 'probe' }                           { id, ok, webgpu: probeWebGpu() result }
-//   { id, type: 'load', backend, bundle }           { id, ok, backend, classes, manifest, loadMs, warmUpMs }
+//   { id, type: 'load', backend, bundle }           { id, ok, backend, threads, classes, manifest, loadMs, warmUpMs }
 //       bundle: { kind: 'url', url: 'models/logo/' }  (fetched here, relative to this script)
 //             | { kind: 'files', files: File[] }       (model.json + the weights file it names)
 //   { id, type: 'classify', file: File }            { id, ok, probabilities: Float32Array, ms, backend }
@@ -25,6 +27,8 @@ import { probeWebGpu } from './backend.js';
 let wasm = null;
 let wasmBackend = null;
 let classifier = null;
+/** How many threads the wasm computes on (1 unless the threaded CPU build runs). */
+let wasmThreads = 1;
 
 class WorkerError extends Error {
   constructor(message, kind, fatal = false) {
@@ -56,23 +60,44 @@ function ownedCopy(probabilities) {
   return Float32Array.from(probabilities);
 }
 
+/** Threads the CPU build can use here: shared wasm memory needs a cross-origin isolated page. */
+function cpuThreads() {
+  return self.crossOriginIsolated ? Math.min(self.navigator.hardwareConcurrency || 1, 8) : 1;
+}
+
+/** Imports and instantiates pkg/<build>/. */
+async function importBuild(build) {
+  const url = new URL(`./pkg/${build}/effilens.js`, import.meta.url);
+  try {
+    const module = await import(url.href);
+    // wasm-bindgen --target web: the default export fetches and instantiates effilens_bg.wasm
+    // next to effilens.js.
+    await module.default();
+    return module;
+  } catch (error) {
+    throw new WorkerError(`cannot start the ${build} build (${url.pathname}): ${messageOf(error)}`, 'backend');
+  }
+}
+
 /** Imports and initialises the build for `backend`, once per worker. */
 async function ensureWasm(backend) {
   if (wasm) {
     if (wasmBackend !== backend) throw new WorkerError(`this worker runs ${wasmBackend}; start a new one for ${backend}`, 'backend');
     return;
   }
-  const url = new URL(`./pkg/${backend}/effilens.js`, import.meta.url);
-  try {
-    const module = await import(url.href);
-    // wasm-bindgen --target web: the default export fetches and instantiates effilens_bg.wasm
-    // next to effilens.js.
-    await module.default();
-    wasm = module;
-    wasmBackend = backend;
-  } catch (error) {
-    throw new WorkerError(`cannot start the ${backend} build (${url.pathname}): ${messageOf(error)}`, 'backend');
+  const threads = backend === 'cpu' ? cpuThreads() : 1;
+  if (threads > 1) {
+    try {
+      const module = await importBuild('cpu-threads');
+      await module.initThreadPool(threads);
+      [wasm, wasmBackend, wasmThreads] = [module, backend, threads];
+      return;
+    } catch (error) {
+      // The one-thread build computes the same, only slower.
+      console.warn(`effilens: the threaded CPU build did not start (${messageOf(error)}); using one thread`);
+    }
   }
+  [wasm, wasmBackend, wasmThreads] = [await importBuild(backend), backend, 1];
 }
 
 async function fetchBytes(url) {
@@ -152,6 +177,7 @@ async function load({ backend, bundle }) {
   classifier = loaded;
   return {
     backend: classifier.backend(),
+    threads: wasmThreads,
     classes: Array.from(classifier.classes()),
     manifest: JSON.parse(classifier.manifestJson()),
     loadMs,

@@ -8,10 +8,14 @@
 //   browser/cold-start/cpu        navigation → first prediction shown: a fresh browser (no HTTP
 //                                 or compiled-wasm cache), the bundled model loaded and warmed
 //                                 up, then one image dropped the moment the page says it is ready
-//   browser/latency/cpu           drop → prediction shown, one image, warm page, CPU build
+//   browser/latency/cpu-threads   drop → prediction shown, one image, warm page, CPU, the page
+//                                 as served (cross-origin isolated: the threaded build)
+//   browser/latency/cpu           the same without cross-origin isolation (the one-thread build)
 //   browser/latency/webgpu        the same on the WebGPU build (headless Chromium's adapter is
 //                                 usually SwiftShader, software and slow: few runs)
-//   browser/evaluate-folder/cpu   data/sample/val picked as a folder → results shown (images/s)
+//   browser/evaluate-folder/cpu-threads, …/cpu
+//                                 data/sample/val picked as a folder → results shown (images/s),
+//                                 with and without cross-origin isolation
 //
 // Environment: EFFILENS_URL (cargo xtask bench starts the server and sets it), EFFILENS_ROOT and
 // EFFILENS_CHROMIUM as for the page tests. `--quick`: fewer runs.
@@ -27,7 +31,9 @@ import {
   imagesIn,
   launchChromium,
   openPage,
+  threadsOf,
   waitForModel,
+  withoutIsolation,
 } from './harness.mjs';
 
 const QUICK = process.argv.includes('--quick');
@@ -218,21 +224,29 @@ async function main() {
   const cpuBrowser = await launchChromium();
   const chromiumVersion = cpuBrowser.version();
   try {
-    const { page } = await openPage(cpuBrowser, { params: { backend: 'cpu' } });
-    await waitForModel(page);
-    progress('timing warm latency on the CPU…');
-    const cpu = await warmLatencies(page, PLAN.latencyCpu, imagePath);
-    rows.push(row('browser/latency/cpu', 'warm latency, drop → prediction shown, one image, CPU', 'ms', PLAN.latencyCpu, cpu));
+    // The page as served (cross-origin isolated: the threaded build), then as a host without
+    // COOP/COEP would serve it (the one-thread build).
+    for (const prepare of [undefined, withoutIsolation]) {
+      const { page, context } = await openPage(cpuBrowser, { params: { backend: 'cpu' }, prepare });
+      await waitForModel(page);
+      const threads = await threadsOf(page);
+      const cpu = `CPU, ${threads} thread${threads > 1 ? 's' : ''}`;
+      const id = threads > 1 ? 'cpu-threads' : 'cpu';
+      progress(`timing warm latency on the ${cpu}…`);
+      const latencies = await warmLatencies(page, PLAN.latencyCpu, imagePath);
+      rows.push(row(`browser/latency/${id}`, `warm latency, drop → prediction shown, one image, ${cpu}`, 'ms', PLAN.latencyCpu, latencies));
 
-    progress(`timing folder evaluation of ${SAMPLE_VAL} (CPU)…`);
-    let images = 0;
-    const perSecond = await timeRuns(PLAN.folder, async () => {
-      const run = await timedFolder(page);
-      images = run.images;
-      return run.images / run.seconds;
-    });
-    const label = `folder evaluation, ${path.basename(SAMPLE_VAL)} (${images} images) picked → results shown, CPU`;
-    rows.push(row('browser/evaluate-folder/cpu', label, 'img/s', PLAN.folder, perSecond));
+      progress(`timing folder evaluation of ${SAMPLE_VAL} (${cpu})…`);
+      let images = 0;
+      const perSecond = await timeRuns(PLAN.folder, async () => {
+        const run = await timedFolder(page);
+        images = run.images;
+        return run.images / run.seconds;
+      });
+      const label = `folder evaluation, ${path.basename(SAMPLE_VAL)} (${images} images) picked → results shown, ${cpu}`;
+      rows.push(row(`browser/evaluate-folder/${id}`, label, 'img/s', PLAN.folder, perSecond));
+      await context.close();
+    }
   } finally {
     await cpuBrowser.close();
   }

@@ -79,6 +79,26 @@ export async function openPage(browser, { params = { backend: 'cpu' }, viewport 
   return session;
 }
 
+/**
+ * For openPage's `prepare`: serves every response without the headers that make the page
+ * cross-origin isolated, as a host that does not send them would (the page then has no shared
+ * memory, so no threaded wasm).
+ */
+export async function withoutIsolation(context) {
+  await context.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-opener-policy'];
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+}
+
+/** How many threads the page says the CPU backend computes on. */
+export async function threadsOf(page) {
+  return Number(await page.locator('#backend-status').getAttribute('data-threads'));
+}
+
 /** Every request went to 127.0.0.1 (or stayed in the browser: blob:, data:). */
 export function assertStayedLocal(session) {
   assert.ok(session.requests.length > 0, 'no request was recorded at all');

@@ -7,7 +7,7 @@
 //!    tests' harness, against the dev server.
 //! 4. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
 //!
-//! The results go to `docs/benchmarks/<date>.json`, and `docs/BENCHMARKS.md` is rewritten from
+//! The results go to `docs/benchmarks/<date and time>.json`, and `docs/BENCHMARKS.md` is rewritten from
 //! that file and the newest earlier one, so the page holds today's table and the previous one.
 
 mod machine;
@@ -84,10 +84,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
     let history = root.join("docs/benchmarks");
     std::fs::create_dir_all(&history)?;
-    let date = run["date"].as_str().unwrap_or_default().to_owned();
-    let previous = previous_run(&history, &date)?;
+    // Named by the run's UTC time, so that an earlier run of the same day is still the previous.
+    let stem = run["time"].as_str().unwrap_or_default().replace(':', "-");
+    let previous = previous_run(&history, &stem)?;
     println!("\n{}", report::run_section(&run, previous.as_ref()));
-    let record = history.join(format!("{date}.json"));
+    let record = history.join(format!("{stem}.json"));
     std::fs::write(&record, serde_json::to_string_pretty(&run)? + "\n")
         .with_context(|| format!("cannot write {}", record.display()))?;
     let page = root.join("docs/BENCHMARKS.md");
@@ -142,12 +143,13 @@ fn browser(quick: bool) -> Result<Value> {
         .env("EFFILENS_ROOT", crate::root()))
 }
 
-/// The newest run recorded in `history` before `date` (files are named by date).
-fn previous_run(history: &Path, date: &str) -> Result<Option<Value>> {
+/// The newest run recorded in `history` before `stem` (files are named by date, or date and time,
+/// so they sort by name).
+fn previous_run(history: &Path, stem: &str) -> Result<Option<Value>> {
     let mut earlier: Vec<PathBuf> = std::fs::read_dir(history)?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .filter(|path| path.file_stem().and_then(|stem| stem.to_str()).is_some_and(|stem| stem < date))
+        .filter(|path| path.file_stem().and_then(|file_stem| file_stem.to_str()).is_some_and(|name| name < stem))
         .collect();
     earlier.sort();
     let Some(newest) = earlier.pop() else { return Ok(None) };

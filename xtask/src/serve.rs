@@ -179,10 +179,11 @@ fn mime_type(path: &Path) -> &'static str {
     }
 }
 
+/// The page's own meta CSP, repeated (see www/index.html), and cross-origin isolation.
 const SECURITY_HEADERS: [(&str, &str); 5] = [
     (
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' blob: data:; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; img-src 'self' blob: data:; \
          style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'",
     ),
     ("Cross-Origin-Opener-Policy", "same-origin"),

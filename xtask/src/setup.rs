@@ -24,6 +24,7 @@ pub fn run_all() -> Result<()> {
 /// packages (binaryen's wasm-opt; Playwright for the page tests).
 pub fn web_toolchain() -> Result<()> {
     wasm_target()?;
+    nightly_std_source()?;
     wasm_bindgen()?;
     npm_packages()
 }
@@ -40,6 +41,24 @@ fn wasm_target() -> Result<()> {
         return Ok(());
     }
     execute(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// The threaded wasm build rebuilds the standard library with atomics: nightly Rust and the
+/// standard library's source (web_build.rs).
+fn nightly_std_source() -> Result<()> {
+    let toolchains = output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|line| line.starts_with("nightly")) {
+        return execute(Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]).args([
+            "--component",
+            "rust-src",
+        ]));
+    }
+    let components =
+        output(Command::new("rustup").args(["component", "list", "--installed", "--toolchain", "nightly"])).unwrap_or_default();
+    if components.lines().any(|line| line.starts_with("rust-src")) {
+        return Ok(());
+    }
+    execute(Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", "nightly"]))
 }
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must match the library exactly.

@@ -1,5 +1,6 @@
-//! The page's wasm: one CPU-only build and one with WebGPU, each run through wasm-bindgen
-//! (and wasm-opt when it is installed) into `www/pkg/<build>/`.
+//! The page's wasm builds, each run through wasm-bindgen (and wasm-opt when it is installed) into
+//! `www/pkg/<build>/`: a CPU-only build, the same on a pool of threads for cross-origin isolated
+//! pages, and one with WebGPU.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -19,23 +20,65 @@ pub struct BuildArgs {
     pub no_opt: bool,
 }
 
-/// The two builds: name (also the output folder) and the cargo features it needs.
-pub const BUILDS: [(&str, &[&str]); 2] = [("cpu", &[]), ("webgpu", &["webgpu"])];
+/// One wasm build of the main crate.
+pub struct WasmBuild {
+    /// Its folder under `www/pkg/`, which the page's worker imports.
+    pub name: &'static str,
+    features: &'static [&'static str],
+    /// Runs burn's CPU kernels on a rayon pool of Web Workers. Shared wasm memory needs the
+    /// standard library rebuilt with atomics, which only nightly Rust does (`-Z build-std`).
+    threads: bool,
+}
+
+pub const BUILDS: [WasmBuild; 3] = [
+    WasmBuild { name: "cpu", features: &[], threads: false },
+    WasmBuild { name: "cpu-threads", features: &["threads"], threads: true },
+    WasmBuild { name: "webgpu", features: &["webgpu"], threads: false },
+];
+
+/// The flags `.cargo/config.toml` gives every wasm build, plus atomics for every crate, the
+/// standard library included. RUSTFLAGS replaces that file's flags instead of adding to them, so
+/// they are repeated here.
+const THREADS_RUSTFLAGS: &str = "--cfg=web_sys_unstable_apis --cfg getrandom_backend=\"wasm_js\" \
+     -C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals";
+
+/// The threaded module's own link (given to the final crate only, so that they do not rebuild the
+/// dependencies): one memory shared by all threads, imported so that every thread's instance gets
+/// it, and the thread-local-storage symbols wasm-bindgen calls when a thread starts.
+const THREADS_LINK_ARGS: [&str; 7] = [
+    "--shared-memory",
+    "--import-memory",
+    "--max-memory=2147483648",
+    "--export=__wasm_init_tls",
+    "--export=__tls_size",
+    "--export=__tls_align",
+    "--export=__tls_base",
+];
 
 pub fn run(args: &BuildArgs) -> Result<()> {
-    for (name, features) in BUILDS {
+    for build in &BUILDS {
         let mut cargo = Command::new("cargo");
-        cargo.args(["build", "--package", "effilens", "--lib", "--target", WASM_TARGET, "--profile", &args.profile]);
-        if !features.is_empty() {
-            cargo.args(["--features", &features.join(",")]);
+        cargo.args(if build.threads { &["+nightly", "rustc"][..] } else { &["build"][..] });
+        cargo.args(["--package", "effilens", "--lib", "--target", WASM_TARGET, "--profile", &args.profile]);
+        if !build.features.is_empty() {
+            cargo.args(["--features", &build.features.join(",")]);
+        }
+        if build.threads {
+            // Its own target folder: other flags and another toolchain would otherwise rebuild
+            // the single-threaded builds' dependencies every time.
+            cargo.args(["-Z", "build-std=panic_abort,std", "--target-dir"]).arg(target_dir(build));
+            cargo.env("RUSTFLAGS", THREADS_RUSTFLAGS).arg("--");
+            for link_arg in THREADS_LINK_ARGS {
+                cargo.arg("-C").arg(format!("link-arg={link_arg}"));
+            }
         }
         execute(&mut cargo)?;
-        let out_dir = crate::root().join("www/pkg").join(name);
+        let out_dir = crate::root().join("www/pkg").join(build.name);
         execute(
             Command::new("wasm-bindgen")
                 .args(["--target", "web", "--no-typescript", "--out-name", "effilens", "--out-dir"])
                 .arg(&out_dir)
-                .arg(built_wasm(&args.profile)),
+                .arg(built_wasm(build, &args.profile)),
         )?;
         let wasm_opt = crate::root().join("node_modules/.bin/wasm-opt");
         if !args.no_opt && wasm_opt.exists() {
@@ -48,7 +91,12 @@ pub fn run(args: &BuildArgs) -> Result<()> {
     Ok(())
 }
 
-fn built_wasm(profile: &str) -> PathBuf {
+fn target_dir(build: &WasmBuild) -> PathBuf {
+    let target = crate::root().join("target");
+    if build.threads { target.join("wasm-threads") } else { target }
+}
+
+fn built_wasm(build: &WasmBuild, profile: &str) -> PathBuf {
     let dir = if profile == "dev" { "debug" } else { profile };
-    crate::root().join("target").join(WASM_TARGET).join(dir).join("effilens.wasm")
+    target_dir(build).join(WASM_TARGET).join(dir).join("effilens.wasm")
 }

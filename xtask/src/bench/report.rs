@@ -1,4 +1,4 @@
-//! One run's results as one JSON document (what `docs/benchmarks/<date>.json` holds), and as the
+//! One run's results as one JSON document (what `docs/benchmarks/<date and time>.json` holds), and as the
 //! table the terminal and `docs/BENCHMARKS.md` show. The page is always rendered from the JSON
 //! files, the previous run's included, so every number in it comes from the command.
 
@@ -81,7 +81,7 @@ pub fn page(latest: &Value, previous: Option<&Value>) -> String {
          \n\
          Written by `cargo xtask bench` (see the README): every number on this page comes from that\n\
          command — do not edit it by hand. Each run records its results in\n\
-         `docs/benchmarks/<date>.json` and rewrites this page with its table followed by the previous\n\
+         `docs/benchmarks/<date and time>.json` and rewrites this page with its table followed by the previous\n\
          run's, so that a change which makes something slower shows up side by side.\n\
          \n\
          Timings are the median of the timed runs, which follow untimed warm-up runs, with the\n\

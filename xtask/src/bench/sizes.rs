@@ -22,7 +22,7 @@ pub fn measure(trainer: &Path, work: &Path, profile: &str) -> Result<(Vec<Value>
     let root = crate::root();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
-    for (build, _) in BUILDS {
+    for build in BUILDS.iter().map(|build| build.name) {
         let path = root.join("www/pkg").join(build).join("effilens_bg.wasm");
         let wasm = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let label = format!("wasm, {build} build (profile {profile})");
