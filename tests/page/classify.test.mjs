@@ -1,5 +1,5 @@
 // (a) Dropping a sample poster onto the page shows "logo" with its probability.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
@@ -9,27 +9,20 @@ import {
   assertNoProblems,
   assertStayedLocal,
   backendOf,
-  browserSkipReason,
+  chromiumForThisFile,
   classifyByDrop,
   expectedFor,
   imagesIn,
-  launchChromium,
   openPage,
   readExpectedPredictions,
   screenshot,
   waitForModel,
 } from './harness.mjs';
 
-const skip = browserSkipReason();
-let browser;
-
-before(async () => {
-  if (!skip) browser = await launchChromium();
-});
-after(() => browser?.close());
+const { skip, browser } = chromiumForThisFile();
 
 test('dropping a sample poster shows "logo" and its probability', { skip, timeout: 180_000 }, async () => {
-  const session = await openPage(browser, { params: { backend: 'cpu' } });
+  const session = await openPage(browser(), { params: { backend: 'cpu' } });
   const { page } = session;
   await waitForModel(page);
   assert.equal(await backendOf(page), 'cpu');

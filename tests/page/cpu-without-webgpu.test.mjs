@@ -1,6 +1,6 @@
 // (d) In a Chromium started WITHOUT --enable-unsafe-webgpu the page picks the CPU backend on its
 // own (no ?backend= parameter) and predicts what the trainer predicts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
@@ -10,27 +10,20 @@ import {
   assertNoProblems,
   assertStayedLocal,
   backendOf,
-  browserSkipReason,
+  chromiumForThisFile,
   classifyByDrop,
   expectedFor,
   imagesIn,
-  launchChromium,
   openPage,
   readExpectedPredictions,
   screenshot,
   waitForModel,
 } from './harness.mjs';
 
-const skip = browserSkipReason();
-let browser;
-
-before(async () => {
-  if (!skip) browser = await launchChromium({ webgpu: false });
-});
-after(() => browser?.close());
+const { skip, browser } = chromiumForThisFile();
 
 test('without WebGPU the page runs on CPU and predicts like the trainer', { skip, timeout: 300_000 }, async () => {
-  const session = await openPage(browser, { params: {} });
+  const session = await openPage(browser(), { params: {} });
   const { page } = session;
   await waitForModel(page);
   assert.equal(await backendOf(page), 'cpu');

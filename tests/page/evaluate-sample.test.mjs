@@ -8,16 +8,15 @@
 // only by its name, so it writes "val/logo/1.jpeg" where the trainer, given
 // ./data/sample/val, writes "./data/sample/val/logo/1.jpeg": the trainer's path must end with
 // "/" + the page's path.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   SAMPLE_VAL,
   assertClose,
   assertNoProblems,
   assertStayedLocal,
-  browserSkipReason,
+  chromiumForThisFile,
   downloadText,
-  launchChromium,
   openPage,
   parsePredictions,
   readExpectedPredictions,
@@ -25,16 +24,10 @@ import {
   waitForModel,
 } from './harness.mjs';
 
-const skip = browserSkipReason({ needsExpected: true });
-let browser;
-
-before(async () => {
-  if (!skip) browser = await launchChromium();
-});
-after(() => browser?.close());
+const { skip, browser } = chromiumForThisFile({ needsExpected: true });
 
 test('evaluating data/sample/val matches the trainer', { skip, timeout: 600_000 }, async () => {
-  const session = await openPage(browser, { params: { backend: 'cpu' } });
+  const session = await openPage(browser(), { params: { backend: 'cpu' } });
   const { page } = session;
   await waitForModel(page);
 

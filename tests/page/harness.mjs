@@ -11,6 +11,7 @@
 //                                   with that same bundle
 //   EFFILENS_CHROMIUM               optional; defaults to /usr/bin/chromium
 // Without EFFILENS_URL the browser tests are skipped (the pure-JS tests still run).
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,6 +46,21 @@ export function launchChromium({ webgpu = false } = {}) {
     executablePath: process.env.EFFILENS_CHROMIUM || '/usr/bin/chromium',
     args: webgpu ? [...BASE_ARGS, '--enable-unsafe-webgpu'] : BASE_ARGS,
   });
+}
+
+/**
+ * One Chromium for a test file: started before its tests and closed after them (node:test hooks).
+ * Returns { skip, browser } where skip is why the file's browser tests cannot run (or false) and
+ * browser() is the running Chromium.
+ */
+export function chromiumForThisFile({ webgpu = false, needsExpected = false } = {}) {
+  const skip = browserSkipReason({ needsExpected });
+  let browser = null;
+  before(async () => {
+    if (!skip) browser = await launchChromium({ webgpu });
+  });
+  after(() => browser?.close());
+  return { skip, browser: () => browser };
 }
 
 /** The page URL with query parameters, e.g. { backend: 'cpu' }. */

@@ -1,30 +1,23 @@
 // Once loaded, the page needs no network: cut it and classify again.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   SAMPLE_VAL,
   assertNoProblems,
   assertStayedLocal,
-  browserSkipReason,
+  chromiumForThisFile,
   classifyByDrop,
   imagesIn,
-  launchChromium,
   openPage,
   screenshot,
   waitForModel,
 } from './harness.mjs';
 
-const skip = browserSkipReason();
-let browser;
-
-before(async () => {
-  if (!skip) browser = await launchChromium();
-});
-after(() => browser?.close());
+const { skip, browser } = chromiumForThisFile();
 
 test('classifies with the network cut after the first load', { skip, timeout: 180_000 }, async () => {
-  const session = await openPage(browser, { params: { backend: 'cpu' } });
+  const session = await openPage(browser(), { params: { backend: 'cpu' } });
   const { page, context } = session;
   await waitForModel(page);
   await context.setOffline(true);

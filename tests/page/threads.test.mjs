@@ -1,7 +1,7 @@
 // The CPU build on threads: a cross-origin isolated page (the dev server sends COOP/COEP) runs
 // pkg/cpu-threads/ on as many threads as the machine has cores; a page that is not isolated runs
 // the one-thread pkg/cpu/. Both predict what the trainer predicts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
@@ -9,11 +9,10 @@ import {
   SAMPLE_VAL,
   assertClose,
   assertNoProblems,
-  browserSkipReason,
+  chromiumForThisFile,
   classifyByDrop,
   expectedFor,
   imagesIn,
-  launchChromium,
   openPage,
   readExpectedPredictions,
   threadsOf,
@@ -21,17 +20,11 @@ import {
   withoutIsolation,
 } from './harness.mjs';
 
-const skip = browserSkipReason({ needsExpected: true });
-let browser;
-
-before(async () => {
-  if (!skip) browser = await launchChromium();
-});
-after(() => browser?.close());
+const { skip, browser } = chromiumForThisFile({ needsExpected: true });
 
 /** Opens the page, checks how many threads it says it runs on, and compares predictions. */
 async function checkPage({ prepare, isolated }) {
-  const session = await openPage(browser, { params: { backend: 'cpu' }, prepare });
+  const session = await openPage(browser(), { params: { backend: 'cpu' }, prepare });
   const { page } = session;
   await waitForModel(page);
   assert.equal(await page.evaluate(() => self.crossOriginIsolated), isolated);

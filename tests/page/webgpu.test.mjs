@@ -1,7 +1,7 @@
 // WebGPU, software-rendered (SwiftShader, seconds per image): forced with ?backend=webgpu and
 // kept to one image. Also: switching to CPU from the page, and falling back to CPU when the
 // WebGPU build cannot start.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
@@ -11,11 +11,10 @@ import {
   assertNoProblems,
   assertStayedLocal,
   backendOf,
-  browserSkipReason,
+  chromiumForThisFile,
   classifyByDrop,
   expectedFor,
   imagesIn,
-  launchChromium,
   openPage,
   readExpectedPredictions,
   screenshot,
@@ -25,20 +24,14 @@ import {
 // GPU kernels sum in a different order than the CPU: allow a little more than the CPU's 1e-4.
 const WEBGPU_TOLERANCE = 1e-3;
 
-const skip = browserSkipReason();
-let browser;
-
-before(async () => {
-  if (!skip) browser = await launchChromium({ webgpu: true });
-});
-after(() => browser?.close());
+const { skip, browser } = chromiumForThisFile({ webgpu: true });
 
 async function hasWebGpuAdapter(page) {
   return page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
 }
 
 test('forced WebGPU classifies a poster like the trainer; switching to CPU agrees', { skip, timeout: 600_000 }, async (t) => {
-  const session = await openPage(browser, { params: { backend: 'webgpu' } });
+  const session = await openPage(browser(), { params: { backend: 'webgpu' } });
   const { page } = session;
   if (!(await hasWebGpuAdapter(page))) {
     t.skip('this Chromium offers no WebGPU adapter even with --enable-unsafe-webgpu');
@@ -75,7 +68,7 @@ test('forced WebGPU classifies a poster like the trainer; switching to CPU agree
 
 test('falls back to CPU, and says so, when the WebGPU build cannot start', { skip, timeout: 300_000 }, async (t) => {
   // Break the WebGPU build, as a failing WebGPU initialisation would.
-  const session = await openPage(browser, {
+  const session = await openPage(browser(), {
     params: { backend: 'webgpu' },
     prepare: (context) => context.route('**/pkg/webgpu/**', (route) => route.fulfill({ status: 404, body: 'gone' })),
   });
