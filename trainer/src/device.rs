@@ -3,8 +3,9 @@
 //! `flex`, burn's pure-Rust CPU backend, is built in and the default: on the 2-core machines this
 //! project is measured on it is the fastest CPU backend burn offers that builds here (burn's
 //! CubeCL `cpu` backend downloads a prebuilt LLVM from GitHub at build time; `ndarray` is
-//! deprecated and 5–35× slower). GPU backends are cargo features, so that the default build stays
-//! quick to compile: `--features wgpu` (Vulkan, Metal, DX12) and `--features cuda`.
+//! deprecated, and 5–35× slower in an earlier probe here). GPU backends are cargo features, so
+//! that the default build stays quick to compile: `--features wgpu` (Vulkan, Metal, DX12) and
+//! `--features cuda`.
 
 use std::fmt;
 use std::str::FromStr;
