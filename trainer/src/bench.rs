@@ -1,5 +1,5 @@
-//! `trainer bench`: how fast the native pieces run on the default CPU backend — forward passes,
-//! fine-tuning steps and `trainer eval` on a folder.
+//! `trainer bench`: how fast the native pieces run — forward passes, fine-tuning steps and
+//! `trainer eval` on a folder — on the default CPU backend, or on the device `--device` names.
 //!
 //! Every row is a median with its spread (min and max) over repeated runs after untimed warm-up
 //! runs, so that one slow run (another process, a page fault) neither hides nor fakes a change.
@@ -19,6 +19,8 @@ use serde_json::json;
 
 use crate::checkpoint::write_file_atomic;
 use crate::dataset::ImageFolder;
+use crate::device::DeviceChoice;
+use crate::machine;
 use crate::eval::{DecisionRule, classify_folder};
 use crate::model_source::{CheckpointOptions, load_classifier};
 use crate::train;
@@ -47,6 +49,10 @@ pub struct BenchArgs {
     /// Labeled folder of the folder-evaluation row (DIR/<class>/<image>).
     #[arg(long, default_value = "data/sample/val")]
     data: PathBuf,
+    /// Where the rows run: flex (CPU), wgpu, wgpu:N or cuda:N (see `trainer train --help`).
+    /// Repeat it to time several devices in one run, e.g. `--device flex --device wgpu`.
+    #[arg(long, default_values_t = [DeviceChoice::Flex])]
+    device: Vec<DeviceChoice>,
 }
 
 /// Untimed warm-up runs (allocations, caches, lazily prepared kernels), then timed runs.
@@ -137,38 +143,11 @@ impl Row {
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let plan = Plan::new(args.quick);
+    let targets = args.device.iter().map(|&choice| Ok((Target { choice }, choice.init()?))).collect::<Result<Vec<_>>>()?;
     let mut rows = Vec::new();
-    for arch in ARCHS {
-        for (batch, repeats, unit) in
-            [(1, plan.latency, Unit::Milliseconds), (BATCH, plan.throughput, Unit::ImagesPerSecond)]
-        {
-            let label = format!("forward, {arch} {IMAGE_SIZE}², batch {batch}");
-            eprintln!("timing {label}…");
-            let seconds = forward(arch, batch, repeats)?;
-            rows.push(Row::new(format!("forward/{arch}/batch-{batch}"), label, arch, unit, repeats, batch, &seconds));
-            rows.last().expect("just pushed").print();
-        }
-    }
-    for arch in ARCHS {
-        for (frozen, name, what) in [(false, "full", "full network"), (true, "frozen-backbone", "--freeze-backbone")] {
-            let label = format!("fine-tune step, {arch} {IMAGE_SIZE}², batch {BATCH}, {what}");
-            eprintln!("timing {label}…");
-            let seconds = fine_tune(arch, frozen, plan.fine_tune)?;
-            let id = format!("fine-tune/{arch}/{name}");
-            rows.push(Row::new(id, label, arch, Unit::ImagesPerSecond, plan.fine_tune, BATCH, &seconds));
-            rows.last().expect("just pushed").print();
-        }
-    }
     let mut notes = Vec::new();
-    if !Path::new(&args.model).exists() {
-        notes.push(format!("trainer eval row skipped: no model at {} (a bundle or a checkpoint; --model)", args.model));
-    } else if !args.data.is_dir() {
-        notes.push(format!("trainer eval row skipped: no folder {} (--data)", args.data.display()));
-    } else {
-        eprintln!("timing trainer eval on {}…", args.data.display());
-        let row = folder_evaluation(&args.model, &args.data, plan.evaluation)?;
-        row.print();
-        rows.push(row);
+    for (target, device) in &targets {
+        rows.extend(device_rows(&args, &plan, target, device, &mut notes)?);
     }
     for note in &notes {
         println!("{note}");
@@ -177,7 +156,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if let Some(path) = &args.json {
         let report = json!({
             "source": "effilens",
-            "backend": "burn flex (CPU)",
+            "time": machine::now(),
+            "machine": machine::describe(),
+            "devices": args.device.iter().map(|device| device.to_string()).collect::<Vec<_>>(),
+            "backend": targets.iter().map(|(target, _)| target.backend()).collect::<Vec<_>>().join(", "),
             "threads": rayon::current_num_threads(),
             "quick": args.quick,
             "rows": rows,
@@ -186,6 +168,74 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         write_file_atomic(path, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a set of rows runs, and how its rows say so.
+struct Target {
+    choice: DeviceChoice,
+}
+
+impl Target {
+    /// The rows of the default CPU backend keep plain ids and labels: those are the ones PyTorch's
+    /// CPU rows pair with. Any other device's carry its name.
+    fn label(&self, label: String) -> String {
+        match self.choice {
+            DeviceChoice::Flex => label,
+            other => format!("{label}, {other}"),
+        }
+    }
+
+    fn id(&self, id: String) -> String {
+        match self.choice {
+            DeviceChoice::Flex => id,
+            other => format!("{id}@{other}"),
+        }
+    }
+
+    fn backend(&self) -> String {
+        match self.choice {
+            DeviceChoice::Flex => "burn flex (CPU)".into(),
+            other => format!("burn {other}"),
+        }
+    }
+}
+
+/// Every row, on one device.
+fn device_rows(args: &BenchArgs, plan: &Plan, target: &Target, device: &Device, notes: &mut Vec<String>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut push = |row: Row| {
+        row.print();
+        rows.push(row);
+    };
+    for arch in ARCHS {
+        for (batch, repeats, unit) in
+            [(1, plan.latency, Unit::Milliseconds), (BATCH, plan.throughput, Unit::ImagesPerSecond)]
+        {
+            let label = target.label(format!("forward, {arch} {IMAGE_SIZE}², batch {batch}"));
+            eprintln!("timing {label}…");
+            let seconds = forward(arch, batch, repeats, device)?;
+            let id = target.id(format!("forward/{arch}/batch-{batch}"));
+            push(Row::new(id, label, arch, unit, repeats, batch, &seconds));
+        }
+    }
+    for arch in ARCHS {
+        for (frozen, name, what) in [(false, "full", "full network"), (true, "frozen-backbone", "--freeze-backbone")] {
+            let label = target.label(format!("fine-tune step, {arch} {IMAGE_SIZE}², batch {BATCH}, {what}"));
+            eprintln!("timing {label}…");
+            let seconds = fine_tune(arch, frozen, plan.fine_tune, device)?;
+            let id = target.id(format!("fine-tune/{arch}/{name}"));
+            push(Row::new(id, label, arch, Unit::ImagesPerSecond, plan.fine_tune, BATCH, &seconds));
+        }
+    }
+    if !Path::new(&args.model).exists() {
+        notes.push(format!("trainer eval row skipped: no model at {} (a bundle or a checkpoint; --model)", args.model));
+    } else if !args.data.is_dir() {
+        notes.push(format!("trainer eval row skipped: no folder {} (--data)", args.data.display()));
+    } else {
+        eprintln!("timing trainer eval on {}…", args.data.display());
+        push(folder_evaluation(&args.model, &args.data, plan.evaluation, target, device)?);
+    }
+    Ok(rows)
 }
 
 /// Seconds of each timed run of `run`, after the warm-up runs.
@@ -203,11 +253,10 @@ fn time_runs(repeats: Repeats, mut run: impl FnMut() -> Result<()>) -> Result<Ve
 }
 
 /// Inference on a random batch, read back so that the whole network has run.
-fn forward(arch: Arch, batch: usize, repeats: Repeats) -> Result<Vec<f64>> {
-    let device = Device::flex();
+fn forward(arch: Arch, batch: usize, repeats: Repeats, device: &Device) -> Result<Vec<f64>> {
     // Batch norms folded, as `trainer predict`/`eval` and the browser run it.
-    let model = EfficientNetConfig::from_arch(arch).init(&device).fold_batch_norms();
-    let input = Tensor::<4>::random([batch, 3, IMAGE_SIZE, IMAGE_SIZE], Distribution::Normal(0.0, 1.0), &device);
+    let model = EfficientNetConfig::from_arch(arch).init(device).fold_batch_norms();
+    let input = Tensor::<4>::random([batch, 3, IMAGE_SIZE, IMAGE_SIZE], Distribution::Normal(0.0, 1.0), device);
     time_runs(repeats, || {
         model.forward(input.clone()).into_data();
         Ok(())
@@ -216,8 +265,8 @@ fn forward(arch: Arch, batch: usize, repeats: Repeats) -> Result<Vec<f64>> {
 
 /// `trainer train`'s optimisation step (its optimizer, loss and freezing, at their defaults) on a
 /// random batch held in memory: what a step costs, without decoding and augmentation.
-fn fine_tune(arch: Arch, frozen: bool, repeats: Repeats) -> Result<Vec<f64>> {
-    let device = Device::flex().autodiff();
+fn fine_tune(arch: Arch, frozen: bool, repeats: Repeats, device: &Device) -> Result<Vec<f64>> {
+    let device = device.clone().autodiff();
     device.seed(0);
     let model = EfficientNetConfig::from_arch(arch).with_num_classes(FINE_TUNE_CLASSES).init(&device);
     let mut model = Some(if frozen { train::freeze_backbone(model) } else { model });
@@ -238,9 +287,9 @@ fn fine_tune(arch: Arch, frozen: bool, repeats: Repeats) -> Result<Vec<f64>> {
 
 /// What `trainer eval` does once the model is loaded: scan the folder, read, decode, resize and
 /// classify every image, in its batches and with its decoding threads.
-fn folder_evaluation(model: &str, data: &Path, repeats: Repeats) -> Result<Row> {
+fn folder_evaluation(model: &str, data: &Path, repeats: Repeats, target: &Target, device: &Device) -> Result<Row> {
     let options = CheckpointOptions { arch: None, advprop: false };
-    let classifier = load_classifier(model, &options, &Device::flex())?;
+    let classifier = load_classifier(model, &options, device)?;
     let classes = classifier.classes().to_vec();
     let rule = DecisionRule::new(&classes, None, None)?;
     let mut images = 0;
@@ -255,9 +304,9 @@ fn folder_evaluation(model: &str, data: &Path, repeats: Repeats) -> Result<Row> 
         bail!("{}: no readable images of the model's classes ({})", data.display(), classes.join(", "));
     }
     let arch = classifier.manifest().arch;
-    let label = format!(
+    let label = target.label(format!(
         "trainer eval, {model} ({arch}) on {}: {images} images, decode and resize included",
         data.display()
-    );
-    Ok(Row::new("eval/folder".into(), label, arch, Unit::ImagesPerSecond, repeats, images, &seconds))
+    ));
+    Ok(Row::new(target.id("eval/folder".into()), label, arch, Unit::ImagesPerSecond, repeats, images, &seconds))
 }

@@ -5,7 +5,8 @@
 //! CubeCL `cpu` backend downloads a prebuilt LLVM from GitHub at build time; `ndarray` is
 //! deprecated, and 5–35× slower in an earlier probe here). GPU backends are cargo features, so
 //! that the default build stays quick to compile: `--features wgpu` (Vulkan, Metal, DX12) and
-//! `--features cuda`.
+//! `--features cuda`. `trainer train` also takes several devices at once, comma-separated, for
+//! data-parallel training (see `data_parallel.rs`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -75,6 +76,40 @@ impl DeviceChoice {
     }
 }
 
+/// `trainer train --device`: one device, or several separated by commas, which then train in data
+/// parallel (the first holds the model). A device named twice gets two workers: no faster, but it
+/// lets a machine without GPUs run the data-parallel path (`flex,flex`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceList(Vec<DeviceChoice>);
+
+impl FromStr for DeviceList {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        text.split(',').map(str::parse).collect::<Result<Vec<_>, _>>().map(Self)
+    }
+}
+
+impl fmt::Display for DeviceList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.0.iter().map(DeviceChoice::to_string).collect();
+        write!(f, "{}", names.join(","))
+    }
+}
+
+impl Default for DeviceList {
+    fn default() -> Self {
+        Self(vec![DeviceChoice::Flex])
+    }
+}
+
+impl DeviceList {
+    /// Every device, started and checked, in the order given.
+    pub fn init(&self) -> Result<Vec<Device>> {
+        self.0.iter().map(|choice| choice.init()).collect()
+    }
+}
+
 #[cfg(feature = "wgpu")]
 fn wgpu(index: Option<usize>) -> Result<Device> {
     use burn::tensor::DeviceKind;
@@ -108,5 +143,14 @@ mod tests {
         assert_eq!("cuda".parse::<DeviceChoice>(), Ok(DeviceChoice::Cuda(0)));
         assert!("tpu".parse::<DeviceChoice>().unwrap_err().contains("unknown device `tpu`"));
         assert!("wgpu:x".parse::<DeviceChoice>().unwrap_err().contains("not a device number"));
+    }
+
+    #[test]
+    fn a_device_list_is_comma_separated() {
+        let list: DeviceList = "wgpu:0,wgpu:1".parse().unwrap();
+        assert_eq!(list, DeviceList(vec![DeviceChoice::Wgpu(Some(0)), DeviceChoice::Wgpu(Some(1))]));
+        assert_eq!(list.to_string(), "wgpu:0,wgpu:1");
+        assert_eq!("flex".parse::<DeviceList>().unwrap(), DeviceList::default());
+        assert!("flex,".parse::<DeviceList>().unwrap_err().contains("unknown device ``"));
     }
 }

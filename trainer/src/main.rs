@@ -1,14 +1,17 @@
 //! `trainer`: fine-tune EfficientNet on an ImageFolder, evaluate it, export a bundle for the
 //! browser, classify images from the command line, and time all that.
 
+mod allocator;
 mod augment;
 mod bench;
 mod checkpoint;
+mod data_parallel;
 mod dataset;
 mod device;
 mod eval;
 mod export;
 mod images;
+mod machine;
 mod metrics;
 mod model_source;
 mod predict;
@@ -18,10 +21,6 @@ mod train;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-/// Reuses freed tensor buffers instead of unmapping them on every free (see Cargo.toml).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "trainer", version, about, propagate_version = true, args_override_self = true)]
@@ -46,6 +45,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     // burn puts some state (a resumed optimizer's) on its default device before moving it to the
     // device that uses it; with a GPU feature compiled in, that default would be a GPU that may
     // not exist. The CPU always does.

@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 use crate::augment::augment;
 use crate::checkpoint::{Checkpoint, CheckpointState, EpochRecord, FORMAT_VERSION, Progress};
 use crate::dataset::ImageFolder;
-use crate::device::DeviceChoice;
+use crate::data_parallel::{DataParallel, Shard};
+use crate::device::DeviceList;
 use crate::eval::report_skipped;
 use crate::images::{DecodedImages, decode_all, set_workers};
 use crate::metrics::Confusion;
@@ -122,10 +123,12 @@ pub struct TrainArgs {
     #[serde(skip)]
     pub resume: Option<PathBuf>,
     /// Where the network trains: flex (CPU), wgpu, wgpu:N or cuda:N (GPU backends need the
-    /// trainer built with `--features wgpu` or `--features cuda`). A run may resume elsewhere.
-    #[arg(long, default_value_t = DeviceChoice::Flex)]
+    /// trainer built with `--features wgpu` or `--features cuda`). Several, comma-separated
+    /// (wgpu:0,wgpu:1), train in data parallel: each takes a share of every batch. A run may
+    /// resume elsewhere.
+    #[arg(long, default_value_t = DeviceList::default())]
     #[serde(skip)]
-    pub device: DeviceChoice,
+    pub device: DeviceList,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -167,7 +170,10 @@ pub fn run(mut args: TrainArgs) -> Result<std::process::ExitCode> {
         bail!("--batch-size and --epochs must be at least 1");
     }
     // Before the images are decoded: a missing GPU should not cost the wait.
-    let device = args.device.init()?.autodiff();
+    let devices: Vec<Device> = args.device.init()?.into_iter().map(Device::autodiff).collect();
+    // The first device holds the model and the optimizer; with several, they train in data parallel.
+    let device = devices[0].clone();
+    let parallel = (devices.len() > 1).then(|| DataParallel::new(devices));
 
     let (train_folder, val_folder) = load_folders(&args)?;
     if let Some(checkpoint) = &resumed {
@@ -236,6 +242,7 @@ pub fn run(mut args: TrainArgs) -> Result<std::process::ExitCode> {
         },
         preprocessor,
         device,
+        parallel,
     };
     std::fs::create_dir_all(&args.checkpoint_dir)
         .with_context(|| format!("cannot create {}", args.checkpoint_dir.display()))?;
@@ -260,7 +267,7 @@ fn resume_settings(args: &TrainArgs, saved: &TrainArgs) -> Result<TrainArgs> {
         workers: args.workers,
         checkpoint_dir: args.checkpoint_dir.clone(),
         resume: args.resume.clone(),
-        device: args.device,
+        device: args.device.clone(),
         ..saved.clone()
     })
 }
@@ -366,7 +373,10 @@ struct Run {
     args: TrainArgs,
     state: CheckpointState,
     preprocessor: Preprocessor,
+    /// Where the model and the optimizer live (the first `--device`).
     device: Device,
+    /// With several devices: the data-parallel workers, the first device's among them.
+    parallel: Option<DataParallel>,
 }
 
 impl Run {
@@ -413,11 +423,32 @@ impl Run {
                 }
                 let step = epoch * batches_per_epoch + batch;
                 learning_rate = self.args.schedule.learning_rate(self.args.lr, step, warmup_steps, total_steps);
-                let inputs = self.batch_inputs(train, members, epoch);
-                let targets = class_tensor(members.iter().map(|&index| train.classes[index]), &self.device);
                 // Dropout and drop-connect draw from the device's generator: tie it to the batch.
-                self.device.seed(derive_seed(self.args.seed, epoch, batch));
-                let (stepped, value) = training_step(model, optimizer, &loss, inputs, targets, learning_rate);
+                let batch_seed = derive_seed(self.args.seed, epoch, batch);
+                let (stepped, value) = match &self.parallel {
+                    None => {
+                        let (inputs, targets) = self.batch_tensors(train, members, epoch, &self.device);
+                        self.device.seed(batch_seed);
+                        training_step(model, optimizer, &loss, inputs, targets, learning_rate)
+                    }
+                    Some(parallel) => {
+                        let shards = parallel
+                            .devices()
+                            .iter()
+                            .enumerate()
+                            .map(|(index, device)| {
+                                let shard = parallel.shard_of(members, index);
+                                if shard.is_empty() {
+                                    return None;
+                                }
+                                device.seed(derive_seed(batch_seed, index, 0));
+                                let (inputs, targets) = self.batch_tensors(train, shard, epoch, device);
+                                Some(Shard { inputs, targets, share: shard.len() as f32 / members.len() as f32 })
+                            })
+                            .collect();
+                        parallel.step(model, optimizer, &loss, shards, learning_rate)?
+                    }
+                };
                 // A non-finite loss has already spoiled `stepped`: stop before anything keeps it.
                 if !value.is_finite() {
                     bar.abandon();
@@ -466,24 +497,34 @@ impl Run {
         Ok(std::process::ExitCode::SUCCESS)
     }
 
-    /// Augmented (unless turned off), normalised inputs of one batch.
+    /// Augmented (unless turned off), normalised inputs of one batch and their classes, on `device`.
     ///
     /// # Shapes
-    /// - output: `[members.len(), 3, image_size, image_size]`
-    fn batch_inputs(&self, data: &DecodedImages, members: &[usize], epoch: usize) -> Tensor<4> {
+    /// - inputs: `[members.len(), 3, image_size, image_size]`
+    /// - classes: `[members.len()]`
+    fn batch_tensors(
+        &self,
+        data: &DecodedImages,
+        members: &[usize],
+        epoch: usize,
+        device: &Device,
+    ) -> (Tensor<4>, Tensor<1, Int>) {
+        // The decoding threads share only what they read (`Run` also holds the workers' channels).
+        let (preprocessor, no_augment, seed) = (&self.preprocessor, self.args.no_augment, self.args.seed);
         let inputs: Vec<Vec<f32>> = members
             .par_iter()
             .map(|&index| {
                 let image = &data.images[index];
-                if self.args.no_augment {
-                    self.preprocessor.normalize(image)
+                if no_augment {
+                    preprocessor.normalize(image)
                 } else {
-                    let mut rng = StdRng::seed_from_u64(derive_seed(self.args.seed, epoch, index));
-                    self.preprocessor.normalize(&augment(image, &mut rng))
+                    let mut rng = StdRng::seed_from_u64(derive_seed(seed, epoch, index));
+                    preprocessor.normalize(&augment(image, &mut rng))
                 }
             })
             .collect();
-        self.preprocessor.batch(&inputs, &self.device)
+        let classes = class_tensor(members.iter().map(|&index| data.classes[index]), device);
+        (preprocessor.batch(&inputs, device), classes)
     }
 
     fn finish_epoch(

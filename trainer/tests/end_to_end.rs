@@ -119,7 +119,11 @@ fn an_easily_separable_set_is_learned() {
     let mut args = train_args(path(&train), path(&val), path(&checkpoints), "6");
     // Batches of 8 at a gentler rate: 24 steps in all.
     args.extend(["--batch-size", "8", "--lr", "0.01"]);
-    let log = trainer_ok(&args);
+    assert_learned(&checkpoints, &trainer_ok(&args));
+}
+
+/// The run's training loss fell and its validation accuracy reached 100 % (metrics.json).
+fn assert_learned(checkpoints: &Path, log: &str) {
     let metrics = read_json(&checkpoints.join("metrics.json"));
     let epochs = metrics["epochs"].as_array().unwrap();
     let first = epochs.first().unwrap()["train_loss"].as_f64().unwrap();
@@ -127,6 +131,26 @@ fn an_easily_separable_set_is_learned() {
     assert!(last < first, "training loss did not fall: {first} → {last}\n{log}");
     let best = epochs.iter().map(|e| e["accuracy"].as_f64().unwrap()).fold(0.0, f64::max);
     assert_eq!(best, 1.0, "validation accuracy never reached 100 %\n{log}");
+}
+
+/// `--device flex,flex`: burn-train's multi-device step with two workers on the CPU, the path
+/// that `--device wgpu:0,wgpu:1` takes on two GPUs. It learns the easy set, and its checkpoint
+/// resumes on one device.
+#[test]
+fn data_parallel_training_learns_and_resumes_on_one_device() {
+    let work = tempfile::tempdir().unwrap();
+    let (train, val) = badge_split(work.path(), 16, 4, 3);
+    let checkpoints = work.path().join("checkpoints");
+    let mut args = train_args(path(&train), path(&val), path(&checkpoints), "6");
+    args.extend(["--batch-size", "8", "--lr", "0.01", "--device", "flex,flex"]);
+    assert_learned(&checkpoints, &trainer_ok(&args));
+
+    let last_checkpoint = checkpoints.join("last.ckpt");
+    let (train, val, dir) = (path(&train), path(&val), path(&checkpoints));
+    let resume = ["--resume", path(&last_checkpoint), "--device", "flex"];
+    let log = trainer_ok(&[&train_args(train, val, dir, "7")[..], &resume].concat());
+    let epochs = read_json(&checkpoints.join("metrics.json"))["epochs"].as_array().unwrap().len();
+    assert_eq!(epochs, 7, "the resumed run did not add its epoch\n{log}");
 }
 
 #[test]

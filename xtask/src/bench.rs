@@ -9,8 +9,10 @@
 //!
 //! The results go to `docs/benchmarks/<date and time>.json`, and `docs/BENCHMARKS.md` is rewritten from
 //! that file and the newest earlier one, so the page holds today's table and the previous one.
+//! GPU rows come from machines with a GPU, where `trainer bench --device flex --device wgpu` writes
+//! its JSON to `docs/benchmarks/gpu/<date and time>.json`; the page shows the newest such record.
+//! `--render` rewrites the page from the records alone.
 
-mod machine;
 mod report;
 mod sizes;
 
@@ -32,16 +34,24 @@ pub struct BenchArgs {
     /// figures, not figures to keep.
     #[arg(long)]
     quick: bool,
+    /// Measure nothing: rewrite docs/BENCHMARKS.md from the records in docs/benchmarks/ (after
+    /// adding a GPU record, say).
+    #[arg(long, conflicts_with = "quick")]
+    render: bool,
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
+    let root = crate::root();
+    let history = root.join("docs/benchmarks");
+    if args.render {
+        let latest = previous_run(&history, "~")?.context("no run recorded in docs/benchmarks/ to render")?;
+        let stem = latest["time"].as_str().unwrap_or_default().replace(':', "-");
+        return write_page(&root, &latest, previous_run(&history, &stem)?.as_ref());
+    }
     setup::web_toolchain()?;
     setup::chromium()?;
-    let root = crate::root();
     let work = root.join("target/bench");
     std::fs::create_dir_all(&work)?;
-    let time = machine::now()?;
-    let machine = machine::describe();
 
     execute(Command::new("cargo").args(["build", "--release", "--package", "trainer"]))?;
     let trainer = root.join("target/release/trainer");
@@ -69,10 +79,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
     }
     let run = Run {
-        time,
+        // When and where the native rows were measured; the rest of the run follows them.
+        time: native["time"].as_str().unwrap_or_default().to_owned(),
+        machine: native["machine"].clone(),
         quick: args.quick,
         wasm_profile: wasm_profile.into(),
-        machine,
         versions,
         native,
         pytorch,
@@ -82,7 +93,6 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     .into_json();
 
-    let history = root.join("docs/benchmarks");
     std::fs::create_dir_all(&history)?;
     // Named by the run's UTC time, so that an earlier run of the same day is still the previous.
     let stem = run["time"].as_str().unwrap_or_default().replace(':', "-");
@@ -91,10 +101,17 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let record = history.join(format!("{stem}.json"));
     std::fs::write(&record, serde_json::to_string_pretty(&run)? + "\n")
         .with_context(|| format!("cannot write {}", record.display()))?;
+    println!("wrote {}", record.display());
+    write_page(&root, &run, previous.as_ref())
+}
+
+/// `docs/BENCHMARKS.md` from the latest run, the one before it and the newest GPU record.
+fn write_page(root: &Path, latest: &Value, previous: Option<&Value>) -> Result<()> {
+    let gpu = previous_run(&root.join("docs/benchmarks/gpu"), "~")?;
     let page = root.join("docs/BENCHMARKS.md");
-    std::fs::write(&page, report::page(&run, previous.as_ref()))
+    std::fs::write(&page, report::page(latest, previous, gpu.as_ref()))
         .with_context(|| format!("cannot write {}", page.display()))?;
-    println!("wrote {} and {}", record.display(), page.display());
+    println!("wrote {}", page.display());
     Ok(())
 }
 
@@ -144,8 +161,11 @@ fn browser(quick: bool) -> Result<Value> {
 }
 
 /// The newest run recorded in `history` before `stem` (files are named by date, or date and time,
-/// so they sort by name).
+/// so they sort by name; `~` sorts after them all). None where the folder does not exist.
 fn previous_run(history: &Path, stem: &str) -> Result<Option<Value>> {
+    if !history.is_dir() {
+        return Ok(None);
+    }
     let mut earlier: Vec<PathBuf> = std::fs::read_dir(history)?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))

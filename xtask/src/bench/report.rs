@@ -74,8 +74,9 @@ impl Run {
     }
 }
 
-/// `docs/BENCHMARKS.md`: how to read it, the latest run, then the one before it.
-pub fn page(latest: &Value, previous: Option<&Value>) -> String {
+/// `docs/BENCHMARKS.md`: how to read it, the latest run, the one before it, then the newest GPU
+/// record.
+pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>) -> String {
     let mut page = String::from(
         "# Benchmarks\n\
          \n\
@@ -97,7 +98,64 @@ pub fn page(latest: &Value, previous: Option<&Value>) -> String {
         Some(previous) => page += &format!("\n## Previous: {}\n\n{}", heading(previous), run_section(previous, None)),
         None => page += "\n## Previous\n\nNo earlier run is recorded in `docs/benchmarks/`.\n",
     }
+    match gpu {
+        Some(gpu) => page += &format!("\n## On a GPU: {}\n\n{}", gpu_heading(gpu), gpu_section(gpu)),
+        None => page += "\n## On a GPU\n\nNo GPU run is recorded in `docs/benchmarks/gpu/`.\n",
+    }
     page
+}
+
+fn gpu_heading(record: &Value) -> String {
+    let date = record["time"].as_str().and_then(|time| time.get(..10)).unwrap_or("undated");
+    let gpus: Vec<&str> = record["machine"]["gpus"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    format!("{date}, {}", if gpus.is_empty() { "no GPU named by the driver".into() } else { gpus.join(", ") })
+}
+
+/// A `trainer bench --device flex --device …` record from a machine with a GPU: each benchmark on
+/// every device of the run side by side, with each device's speed over flex's on that machine.
+fn gpu_section(record: &Value) -> String {
+    let machine = &record["machine"];
+    let devices: Vec<&str> = record["devices"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let others: Vec<&str> = devices.iter().copied().filter(|&device| device != "flex").collect();
+    let mut text = format!(
+        "`trainer bench{}` at {} on {}, {} cores, {} GiB memory, {}{}. Another machine than the tables \
+         above: compare within this table. flex ran on {} threads.\n\n",
+        devices.iter().map(|device| format!(" --device {device}")).collect::<String>(),
+        record["time"].as_str().unwrap_or_default(),
+        machine["cpu"].as_str().unwrap_or("an unknown CPU"),
+        machine["cores"],
+        machine["memory_gib"],
+        machine["os"].as_str().unwrap_or_default(),
+        if record["quick"] == true { " (a quick run: fewer repetitions)" } else { "" },
+        record["threads"],
+    );
+    let mut columns = vec!["benchmark".to_owned(), "flex (CPU)".to_owned()];
+    for device in &others {
+        columns.extend([(*device).to_owned(), format!("{device} vs flex")]);
+    }
+    let mut lines = vec![
+        format!("| {} |", columns.join(" | ")),
+        format!("| --- |{}", " ---: |".repeat(columns.len() - 1)),
+    ];
+    let rows = rows_of(record);
+    let find = |id: &str| rows.iter().find(|row| row["id"] == id);
+    for row in rows.iter().filter(|row| row["id"].as_str().is_some_and(|id| !id.contains('@'))) {
+        let id = row["id"].as_str().unwrap_or_default();
+        let unit = unit_of(row);
+        let mut cells = vec![format!("{} ({unit})", label_of(row)), figure(row)];
+        for device in &others {
+            let on_device = find(&format!("{id}@{device}"));
+            cells.push(on_device.map_or("—".into(), figure));
+            let ratio = on_device.and_then(|on_device| Some(speed_ratio(unit, on_device["median"].as_f64()?, row["median"].as_f64()?)));
+            cells.push(ratio.map_or("—".into(), |ratio| format!("{ratio:.1}×")));
+        }
+        lines.push(format!("| {} |", cells.join(" | ")));
+    }
+    text += &(lines.join("\n") + "\n");
+    for note in record["notes"].as_array().into_iter().flatten() {
+        text += &format!("- {}\n", note.as_str().unwrap_or_default());
+    }
+    text
 }
 
 /// One run's context, table and notes; with a `previous` run, a column compares against it.
@@ -246,7 +304,8 @@ fn central(row: &Value) -> Option<f64> {
     row["median"].as_f64().or_else(|| row["value"].as_f64())
 }
 
-/// effilens' speed over PyTorch's: above 1, effilens is faster.
+/// The speed of `ours` over `theirs` (effilens over PyTorch, a GPU over the CPU): above 1, ours is
+/// faster.
 fn speed_ratio(unit: &str, ours: f64, theirs: f64) -> f64 {
     if unit == "img/s" { ours / theirs } else { theirs / ours }
 }
@@ -335,7 +394,32 @@ mod tests {
         assert!(text.contains("| latency (ms) | 10.5 (10.0–11.0) | — | — | +5.0 % |"), "{text}");
         assert!(text.contains("| throughput (img/s) | 8.00 (7.00–9.00) | — | — | -20.0 % **slower** |"), "{text}");
         assert!(text.contains("| wasm | 1.1 kB | — | — | +10.0 % **bigger** |"), "{text}");
-        let page = page(&latest, Some(&previous));
+        let page = page(&latest, Some(&previous), None);
         assert!(page.find("## Latest: 2025-01-31").unwrap() < page.find("## Previous: 2025-01-31").unwrap());
+        assert!(page.contains("No GPU run is recorded"), "{page}");
+    }
+
+    #[test]
+    fn a_gpu_record_shows_each_benchmark_on_every_device_with_its_speed_over_flex() {
+        let gpu = json!({
+            "time": "2025-02-01T08:00:00Z",
+            "machine": { "cpu": "Big CPU", "cores": 16, "memory_gib": 128.0, "os": "Linux", "gpus": ["Test GPU"] },
+            "devices": ["flex", "wgpu"],
+            "threads": 16,
+            "quick": false,
+            "rows": [
+                stats("forward/b1", "ms", 20.0, 19.0, 21.0),
+                stats("fine-tune", "img/s", 10.0, 9.0, 11.0),
+                stats("forward/b1@wgpu", "ms", 2.0, 1.9, 2.1),
+                stats("fine-tune@wgpu", "img/s", 300.0, 290.0, 310.0),
+            ],
+            "notes": [],
+        });
+        let latest = run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]);
+        let page = page(&latest, None, Some(&gpu));
+        assert!(page.contains("## On a GPU: 2025-02-01, Test GPU"), "{page}");
+        assert!(page.contains("| benchmark | flex (CPU) | wgpu | wgpu vs flex |"), "{page}");
+        assert!(page.contains("| forward/b1 (ms) | 20.0 (19.0–21.0) | 2.00 (1.90–2.10) | 10.0× |"), "{page}");
+        assert!(page.contains("| fine-tune (img/s) | 10.0 (9.0–11.0) | 300 (290–310) | 30.0× |"), "{page}");
     }
 }
