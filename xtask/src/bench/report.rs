@@ -19,6 +19,8 @@ pub struct Run {
     pub pytorch: Option<Value>,
     /// `tests/page/bench.mjs` output.
     pub browser: Value,
+    /// The timed training of the bundled model (rows of section "training"), where it ran.
+    pub training: Vec<Value>,
     pub sizes: Vec<Value>,
     pub notes: Vec<String>,
 }
@@ -44,6 +46,7 @@ impl Run {
             rows.push(row);
         }
         rows.extend(rows_of(&self.browser).into_iter().map(|row| in_section(row, "browser")));
+        rows.extend(self.training);
         rows.extend(self.sizes);
 
         let mut versions = self.versions;
@@ -217,7 +220,13 @@ fn table(run: &Value, previous: Option<&Value>) -> String {
         format!("| --- |{}", " ---: |".repeat(columns.len() - 1)),
     ];
     let rows = rows_of(run);
-    for (section, title) in [("native", native_title(run)), ("browser", browser_title(run)), ("sizes", "Sizes".into())] {
+    let sections = [
+        ("native", native_title(run)),
+        ("browser", browser_title(run)),
+        ("training", format!("Training the bundled model: {}", run["native"]["backend"].as_str().unwrap_or("the CPU"))),
+        ("sizes", "Sizes".into()),
+    ];
+    for (section, title) in sections {
         let section_rows: Vec<&Value> = rows.iter().filter(|row| row["section"] == section).collect();
         if section_rows.is_empty() {
             continue;
@@ -355,6 +364,7 @@ mod tests {
             native: json!({ "backend": "burn flex (CPU)", "threads": 2, "rows": native, "notes": ["a native note"] }),
             pytorch: pytorch.map(|rows| json!({ "threads": 2, "versions": { "torch": "2.0" }, "rows": rows, "notes": [] })),
             browser: json!({ "versions": { "chromium": "1.0" }, "rows": [], "notes": [] }),
+            training: vec![],
             sizes,
             notes: vec!["a run note".into()],
         }

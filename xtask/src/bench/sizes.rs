@@ -13,12 +13,11 @@ use serde_json::{Value, json};
 use crate::command::execute;
 use crate::web_build::BUILDS;
 
-/// The checkpoint the bundled logo model was exported from (README, "The bundled model").
-const LOGO_CHECKPOINT: &str = "checkpoints/logo/best.ckpt";
-
 /// Size rows (`section` "sizes", `unit` "bytes", `value`), and notes on what was measured
-/// instead of what was asked for. `trainer` exports the bundles into `work`.
-pub fn measure(trainer: &Path, work: &Path, profile: &str) -> Result<(Vec<Value>, Vec<String>)> {
+/// instead of what was asked for. `trainer` exports the logo bundle from `checkpoint` (the
+/// benchmark's own training of it) into `work`; without one, the bundles in `www/models/` are
+/// measured as shipped.
+pub fn measure(trainer: &Path, work: &Path, profile: &str, checkpoint: Option<&Path>) -> Result<(Vec<Value>, Vec<String>)> {
     let root = crate::root();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
@@ -30,26 +29,28 @@ pub fn measure(trainer: &Path, work: &Path, profile: &str) -> Result<(Vec<Value>
         rows.push(size_row(&format!("size/wasm/{build}/gzip"), &format!("{label}, gzip -9"), gzipped_len(&wasm)?));
     }
 
-    let checkpoint = root.join(LOGO_CHECKPOINT);
-    if checkpoint.is_file() {
-        for (dtype, flags) in [("f32", &[][..]), ("f16", &["--f16"][..])] {
-            let out = work.join(format!("logo-{dtype}"));
-            execute(Command::new(trainer)
-                .args(["export", "--name", "logo", "--model"])
-                .arg(&checkpoint)
-                .arg("--out")
-                .arg(&out)
-                .args(flags))?;
-            let label = format!("logo bundle, {dtype} weights, exported from {LOGO_CHECKPOINT}");
-            rows.push(size_row(&format!("size/bundle/logo/{dtype}"), &label, directory_size(&out)?));
+    match checkpoint {
+        Some(checkpoint) => {
+            for (dtype, flags) in [("f32", &[][..]), ("f16", &["--f16"][..])] {
+                let out = work.join(format!("logo-{dtype}"));
+                execute(Command::new(trainer)
+                    .args(["export", "--name", "logo", "--model"])
+                    .arg(checkpoint)
+                    .arg("--out")
+                    .arg(&out)
+                    .args(flags))?;
+                let label = format!("logo bundle, {dtype} weights, exported from the timed training's best checkpoint");
+                rows.push(size_row(&format!("size/bundle/logo/{dtype}"), &label, directory_size(&out)?));
+            }
         }
-    } else {
-        notes.push(format!(
-            "no {LOGO_CHECKPOINT} to export the logo bundle from in f32 and f16: the sizes are those of the bundles in www/models/"
-        ));
-        for (name, dtype, bytes) in shipped_bundles(&root.join("www/models"))? {
-            let label = format!("{name} bundle, {dtype} weights, as shipped in www/models/{name}");
-            rows.push(size_row(&format!("size/bundle/{name}/{dtype}"), &label, bytes));
+        None => {
+            notes.push("no training checkpoint to export the logo bundle from in f32 and f16 (a quick run does not \
+                        train): the sizes are those of the bundles in www/models/"
+                .to_owned());
+            for (name, dtype, bytes) in shipped_bundles(&root.join("www/models"))? {
+                let label = format!("{name} bundle, {dtype} weights, as shipped in www/models/{name}");
+                rows.push(size_row(&format!("size/bundle/{name}/{dtype}"), &label, bytes));
+            }
         }
     }
     Ok((rows, notes))
