@@ -297,7 +297,11 @@ fn change(row: &Value, before: &Value, unit: &str) -> String {
     let lower_is_better = unit != "img/s";
     let low = before["min"].as_f64().unwrap_or(then);
     let high = before["max"].as_f64().unwrap_or(then);
+    let percent = (now / then - 1.0) * 100.0;
+    // A change that rounds to +0.0 % (a size a few bytes off) is no change.
+    let visible = (percent * 10.0).round() != 0.0;
     let (worse, better) = if lower_is_better { (now > high, now < low) } else { (now < low, now > high) };
+    let (worse, better) = (worse && visible, better && visible);
     let (worse_word, better_word) = if unit == "bytes" { ("bigger", "smaller") } else { ("slower", "faster") };
     let verdict = if worse {
         format!(" **{worse_word}**")
@@ -306,7 +310,7 @@ fn change(row: &Value, before: &Value, unit: &str) -> String {
     } else {
         String::new()
     };
-    format!("{:+.1} %{verdict}", (now / then - 1.0) * 100.0)
+    format!("{percent:+.1} %{verdict}")
 }
 
 fn central(row: &Value) -> Option<f64> {
@@ -404,6 +408,8 @@ mod tests {
         assert!(text.contains("| latency (ms) | 10.5 (10.0–11.0) | — | — | +5.0 % |"), "{text}");
         assert!(text.contains("| throughput (img/s) | 8.00 (7.00–9.00) | — | — | -20.0 % **slower** |"), "{text}");
         assert!(text.contains("| wasm | 1.1 kB | — | — | +10.0 % **bigger** |"), "{text}");
+        let same_size = run(vec![], None, vec![json!({ "section": "sizes", "id": "wasm", "label": "wasm", "unit": "bytes", "value": 1000.2 })]);
+        assert!(run_section(&same_size, Some(&previous)).contains("| wasm | 1.0 kB | — | — | +0.0 % |"));
         let page = page(&latest, Some(&previous), None);
         assert!(page.find("## Latest: 2025-01-31").unwrap() < page.find("## Previous: 2025-01-31").unwrap());
         assert!(page.contains("No GPU run is recorded"), "{page}");

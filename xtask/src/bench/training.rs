@@ -55,10 +55,23 @@ pub fn measure(trainer: &Path, work: &Path) -> Result<Training> {
     }
     let best = metrics["best"]["epoch"].as_u64().and_then(|best| epochs.iter().find(|epoch| epoch["epoch"] == best));
     let note = match best {
-        Some(epoch) => format!(
-            "The timed training's best epoch, {}, scored validation accuracy {:.3} (precision {}, recall {} per class, as in metrics.json).",
-            epoch["epoch"], epoch["accuracy"].as_f64().unwrap_or(f64::NAN), epoch["precision"], epoch["recall"]
-        ),
+        Some(epoch) => {
+            let classes = metrics["classes"].as_array().cloned().unwrap_or_default();
+            let per_class: Vec<String> = classes
+                .iter()
+                .enumerate()
+                .map(|(index, class)| {
+                    let score = |key: &str| epoch[key][index].as_f64().unwrap_or(f64::NAN);
+                    format!("{} precision {:.3} recall {:.3}", class.as_str().unwrap_or("?"), score("precision"), score("recall"))
+                })
+                .collect();
+            format!(
+                "The timed training's best epoch, {}, scored validation accuracy {:.3}; {} (its metrics.json).",
+                epoch["epoch"],
+                epoch["accuracy"].as_f64().unwrap_or(f64::NAN),
+                per_class.join(", ")
+            )
+        }
         None => "The timed training recorded no best epoch.".to_owned(),
     };
     Ok(Training { rows, note, best_checkpoint: checkpoints.join("best.ckpt") })
