@@ -1,6 +1,8 @@
 //! Training checkpoints: one file holding the run's state (JSON), the network's weights and the
 //! optimizer's state (both burnpack), written atomically so a crash or a full disk never leaves
-//! a torn file where a good one was.
+//! a torn file where a good one was. burn-train's `FileCheckpointer` writes the model, optimizer
+//! and scheduler as separate files per epoch, without the run's position inside an epoch, so it
+//! can neither resume mid-epoch nor be swapped in whole.
 
 use std::fs::File;
 use std::io::{Read, Write};

@@ -1,4 +1,9 @@
 //! Confusion matrix and the figures derived from it.
+//!
+//! Our own rather than burn-train's metrics: those stream per-batch numeric entries into its
+//! `Learner`'s dashboard and logs, while `trainer train` and `trainer eval` need the N×N matrix
+//! itself (printed, and in metrics.json and predictions.json) and per-class precision, recall and
+//! F1 derived from it. The page computes the same figures from the same matrix (`www/metrics.js`).
 
 use serde_json::{Value, json};
 

@@ -484,6 +484,8 @@ impl Run {
                 self.save(&model, optimizer, &format!("epoch-{:03}", epoch + 1))?;
             }
             self.write_metrics()?;
+            // burn-train's `MetricEarlyStoppingStrategy` reads its `Learner`'s metric store; here the
+            // count lives in the checkpoint, so that a resumed run keeps its patience.
             if let Some(patience) = self.args.early_stopping {
                 if self.state.progress.epochs_without_improvement >= patience {
                     eprintln!("early stopping: no improvement of {:?} in {patience} epochs", self.args.monitor);
