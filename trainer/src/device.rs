@@ -3,9 +3,9 @@
 //! `flex`, burn's pure-Rust CPU backend, is built in and the default: on the 2-core machines this
 //! project is measured on it is the fastest CPU backend burn offers that builds here (burn's
 //! CubeCL `cpu` backend downloads a prebuilt LLVM from GitHub at build time; `ndarray` is
-//! deprecated, and 5–35× slower in an earlier probe here). GPU backends are cargo features, so
-//! that the default build stays quick to compile: `--features wgpu` (Vulkan, Metal, DX12) and
-//! `--features cuda`. `trainer train` also takes several devices at once, comma-separated, for
+//! deprecated and slower, see docs/PERFORMANCE.md — `--features ndarray` builds it in, to measure
+//! it). GPU backends are cargo features, so that the default build stays quick to compile:
+//! `--features wgpu` (Vulkan, Metal, DX12) and `--features cuda`. `trainer train` also takes several devices at once, comma-separated, for
 //! data-parallel training (see `data_parallel.rs`).
 
 use std::fmt;
@@ -18,6 +18,8 @@ use burn::tensor::Device;
 pub enum DeviceChoice {
     #[default]
     Flex,
+    /// burn's deprecated ndarray CPU backend (`--features ndarray`), kept to compare against.
+    NdArray,
     /// wgpu's preferred adapter (a discrete GPU first), or the N-th discrete GPU.
     Wgpu(Option<usize>),
     /// The N-th CUDA device.
@@ -37,9 +39,10 @@ impl FromStr for DeviceChoice {
         };
         match (name, index) {
             ("flex", None) => Ok(Self::Flex),
+            ("ndarray", None) => Ok(Self::NdArray),
             ("wgpu", index) => Ok(Self::Wgpu(index)),
             ("cuda", index) => Ok(Self::Cuda(index.unwrap_or(0))),
-            _ => Err(format!("unknown device `{text}`: flex, wgpu, wgpu:N, cuda or cuda:N")),
+            _ => Err(format!("unknown device `{text}`: flex, ndarray, wgpu, wgpu:N, cuda or cuda:N")),
         }
     }
 }
@@ -48,6 +51,7 @@ impl fmt::Display for DeviceChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Flex => write!(f, "flex"),
+            Self::NdArray => write!(f, "ndarray"),
             Self::Wgpu(None) => write!(f, "wgpu"),
             Self::Wgpu(Some(index)) => write!(f, "wgpu:{index}"),
             Self::Cuda(index) => write!(f, "cuda:{index}"),
@@ -61,6 +65,7 @@ impl DeviceChoice {
     pub fn init(self) -> Result<Device> {
         let device = match self {
             Self::Flex => return Ok(Device::flex()),
+            Self::NdArray => return ndarray(),
             Self::Wgpu(index) => wgpu(index)?,
             Self::Cuda(index) => cuda(index)?,
         };
@@ -110,6 +115,18 @@ impl DeviceList {
     }
 }
 
+#[cfg(feature = "ndarray")]
+fn ndarray() -> Result<Device> {
+    // Deprecated by burn in favour of flex; built only to measure the two against each other.
+    #[allow(deprecated)]
+    Ok(Device::ndarray())
+}
+
+#[cfg(not(feature = "ndarray"))]
+fn ndarray() -> Result<Device> {
+    bail!("this trainer was built without ndarray: build it with `cargo build --release -p trainer --features ndarray`")
+}
+
 #[cfg(feature = "wgpu")]
 fn wgpu(index: Option<usize>) -> Result<Device> {
     use burn::tensor::DeviceKind;
@@ -137,7 +154,7 @@ mod tests {
 
     #[test]
     fn device_names_round_trip() {
-        for text in ["flex", "wgpu", "wgpu:1", "cuda:0"] {
+        for text in ["flex", "ndarray", "wgpu", "wgpu:1", "cuda:0"] {
             assert_eq!(text.parse::<DeviceChoice>().unwrap().to_string(), text);
         }
         assert_eq!("cuda".parse::<DeviceChoice>(), Ok(DeviceChoice::Cuda(0)));
