@@ -172,5 +172,5 @@ fn a_device_this_build_lacks_is_named_with_the_way_to_get_it() {
 
     let (ok, _, stderr) = common::trainer(&["eval", "--model", "lite0", "--data", path(&val), "--device", "tpu"]);
     assert!(!ok);
-    assert!(stderr.contains("unknown device `tpu`: flex, wgpu, wgpu:N, cuda or cuda:N"), "{stderr}");
+    assert!(stderr.contains("unknown device `tpu`: flex, ndarray, wgpu, wgpu:N, cuda or cuda:N"), "{stderr}");
 }
