@@ -49,7 +49,7 @@ pub struct BenchArgs {
     /// Labeled folder of the folder-evaluation row (DIR/<class>/<image>).
     #[arg(long, default_value = "data/sample/val")]
     data: PathBuf,
-    /// Where the rows run: flex (CPU), wgpu, wgpu:N or cuda:N (see `trainer train --help`).
+    /// Where the rows run: flex (CPU), ndarray, wgpu, wgpu:N or cuda:N (see `trainer train --help`).
     /// Repeat it to time several devices in one run, e.g. `--device flex --device wgpu`.
     #[arg(long, default_values_t = [DeviceChoice::Flex])]
     device: Vec<DeviceChoice>,
@@ -149,6 +149,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     for (target, device) in &targets {
         rows.extend(device_rows(&args, &plan, target, device, &mut notes)?);
     }
+    // A skipped row is skipped on every device: say so once.
+    notes.dedup();
     for note in &notes {
         println!("{note}");
     }
