@@ -6,12 +6,14 @@
 //! - [`backend`]: the browser's choice between WebGPU and the CPU.
 //! - [`bundle`]: the published model (manifest + weights).
 //! - [`classifier`]: a loaded bundle that turns images into class probabilities.
+//! - `kernels`: fused convolution + bias + activation for inference on the CPU.
 //! - `pretrained` (native only): where the ImageNet checkpoints live.
 //! - `web` (wasm32 only): the `wasm_bindgen` facade the page's worker calls.
 
 pub mod backend;
 pub mod bundle;
 pub mod classifier;
+mod kernels;
 pub mod model;
 pub mod preprocess;
 #[cfg(not(target_arch = "wasm32"))]

@@ -2,12 +2,17 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::{relu6, silu};
 
 use super::config::Activation;
+use crate::kernels;
 
 impl Activation {
+    /// In place on the CPU at inference ([`kernels::activate`]), with burn's operations elsewhere.
     pub fn apply<const D: usize>(self, input: Tensor<D>) -> Tensor<D> {
-        match self {
-            Activation::Swish => silu(input),
-            Activation::Relu6 => relu6(input),
+        match kernels::activate(input, self) {
+            Ok(output) => output,
+            Err(input) => match self {
+                Activation::Swish => silu(input),
+                Activation::Relu6 => relu6(input),
+            },
         }
     }
 }

@@ -3,7 +3,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
-use super::config::EfficientNetConfig;
+use super::config::{Activation, EfficientNetConfig};
+use crate::kernels;
 
 /// A bias-free convolution followed by batch normalisation: the unit EfficientNet is made of.
 #[derive(Module, Debug)]
@@ -57,11 +58,25 @@ impl ConvNorm {
         self
     }
 
+    /// The unit, then `activation` if there is one. Once the norm is folded, the convolution, its
+    /// bias and the activation run as one pass where [`kernels::fused_conv`] can.
+    ///
     /// # Shapes
     /// - input: `[batch, channels[0], height, width]`
     /// - output: `[batch, channels[1], ceil(height / stride), ceil(width / stride)]`
-    pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+    pub fn forward(&self, input: Tensor<4>, activation: Option<Activation>) -> Tensor<4> {
+        let input = match self.norm_folded {
+            true => match kernels::fused_conv(input, &self.conv, activation) {
+                Ok(output) => return output,
+                Err(input) => input,
+            },
+            false => input,
+        };
         let output = self.conv.forward(input);
-        if self.norm_folded { output } else { self.norm.forward(output) }
+        let output = if self.norm_folded { output } else { self.norm.forward(output) };
+        match activation {
+            Some(activation) => activation.apply(output),
+            None => output,
+        }
     }
 }

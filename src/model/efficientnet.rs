@@ -66,11 +66,11 @@ impl EfficientNet {
     /// - images: `[batch, 3, height, width]`, normalised
     /// - output: `[batch, head_filters]`
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = self.activation.apply(self.stem.forward(images));
+        let mut x = self.stem.forward(images, Some(self.activation));
         for block in &self.blocks {
             x = block.forward(x);
         }
-        let x = self.activation.apply(self.head.forward(x));
+        let x = self.head.forward(x, Some(self.activation));
         let [batch, channels, _, _] = x.dims();
         x.mean_dim(3).mean_dim(2).reshape([batch, channels])
     }

@@ -60,13 +60,13 @@ impl MbConv {
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
         if let Some(expand) = &self.expand {
-            x = self.activation.apply(expand.forward(x));
+            x = expand.forward(x, Some(self.activation));
         }
-        x = self.activation.apply(self.depthwise.forward(x));
+        x = self.depthwise.forward(x, Some(self.activation));
         if let Some(squeeze_excitation) = &self.squeeze_excitation {
             x = squeeze_excitation.forward(x);
         }
-        x = self.project.forward(x);
+        x = self.project.forward(x, None);
         if self.residual { self.drop_connect.forward(x) + input } else { x }
     }
 }

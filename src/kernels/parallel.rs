@@ -1,0 +1,35 @@
+//! Work split across cores: rayon natively and in the threaded browser build, one thread in the
+//! single-threaded browser build (a wasm page without Web Workers has no pool to share with).
+
+/// Runs `work(index, chunk)` on every `chunk_len`-element chunk of `output`, `min_chunks` chunks
+/// or more to a task so that tiny chunks do not drown in scheduling.
+pub fn for_each_chunk<T, F>(output: &mut [T], chunk_len: usize, min_chunks: usize, work: F)
+where
+    T: Send,
+    F: Fn(usize, &mut [T]) + Send + Sync,
+{
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        output.par_chunks_mut(chunk_len).with_min_len(min_chunks).enumerate().for_each(|(index, chunk)| work(index, chunk));
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    {
+        let _ = min_chunks;
+        output.chunks_mut(chunk_len).enumerate().for_each(|(index, chunk)| work(index, chunk));
+    }
+}
+
+/// Runs `work(index)` for every index below `count`, as [`for_each_chunk`] does.
+pub fn for_each_index<F>(count: usize, work: F)
+where
+    F: Fn(usize) + Send + Sync,
+{
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        (0..count).into_par_iter().for_each(work);
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    (0..count).for_each(work);
+}

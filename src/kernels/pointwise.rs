@@ -1,0 +1,124 @@
+//! 1×1 convolution with its bias and activation: a matrix product per tile of the output, each
+//! tile finished while it is in cache.
+
+use std::ops::Range;
+
+use burn_flex::FlexTensor;
+use multiversion::multiversion;
+
+use super::parallel::for_each_index;
+use super::{activation, new_tensor, values};
+use crate::model::Activation;
+
+/// Output tile: channels × pixels. Small enough that the tile stays in cache from the bias to
+/// the activation, and that a 7×7 map still makes several tiles for the cores to share.
+const TILE_CHANNELS: usize = 64;
+const TILE_PIXELS: usize = 512;
+
+/// # Shapes
+/// - input: `[batch, channels_in, height, width]`
+/// - weight: `[channels_out, channels_in, 1, 1]`, row-major
+/// - bias: `[channels_out]`
+/// - output: `[batch, channels_out, height, width]`
+pub fn pointwise_conv(input: &FlexTensor, weight: &[f32], bias: Option<&[f32]>, activation: Option<Activation>) -> FlexTensor {
+    let [batch, channels_in, height, width] = input.layout().shape().dims();
+    let channels_out = weight.len() / channels_in;
+    let pixels = height * width;
+    let input = values(input);
+    let channel_tiles = channels_out.div_ceil(TILE_CHANNELS);
+    let pixel_tiles = pixels.div_ceil(TILE_PIXELS);
+    let tiles_per_image = channel_tiles * pixel_tiles;
+    let tile_range = |index: usize, size: usize, end: usize| index * size..((index + 1) * size).min(end);
+    new_tensor([batch, channels_out, height, width], |output| {
+        let output = OutputPointer(output.as_mut_ptr().cast());
+        for_each_index(batch * tiles_per_image, |index| {
+            let (image, tile) = (index / tiles_per_image, index % tiles_per_image);
+            let channels = tile_range(tile / pixel_tiles, TILE_CHANNELS, channels_out);
+            let columns = tile_range(tile % pixel_tiles, TILE_PIXELS, pixels);
+            let image_input = &input[image * channels_in * pixels..][..channels_in * pixels];
+            // SAFETY: the image's output plane lies inside the output, and each task writes
+            // only its own tile of it (channels × columns, rows `pixels` apart).
+            let image_output = unsafe { output.add(image * channels_out * pixels) };
+            let bias = |channel: usize| bias.map_or(0.0, |bias| bias[channel]);
+            unsafe { compute_tile(image_input, weight, channels_in, pixels, channels, columns, bias, activation, image_output) };
+        });
+    })
+}
+
+/// One tile: `output[channels, columns] = activation(bias + weight[channels, :] · input[:, columns])`.
+///
+/// gemm picks its own vector width; the bias and activation loops around it are compiled for
+/// each x86 width here (the portable x86-64 target stops at SSE2).
+///
+/// # Safety
+/// `output` points to a `channels_out × pixels` row-major plane that no one else reads or
+/// writes inside this tile while it runs.
+#[allow(clippy::too_many_arguments)]
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+unsafe fn compute_tile(
+    input: &[f32],
+    weight: &[f32],
+    channels_in: usize,
+    pixels: usize,
+    channels: Range<usize>,
+    columns: Range<usize>,
+    bias: impl Fn(usize) -> f32,
+    activation: Option<Activation>,
+    output: *mut f32,
+) {
+    // SAFETY (all blocks below): every pointer stays inside the tile, by the caller's contract.
+    let start = unsafe { output.add(channels.start * pixels + columns.start) };
+    let (rows, cols) = (channels.len(), columns.len());
+    for row in 0..rows {
+        let value = bias(channels.start + row);
+        for column in 0..cols {
+            // Plain writes: the memory is not initialised yet.
+            unsafe { start.add(row * pixels + column).write(value) };
+        }
+    }
+    // tile += weight[channels, :] · input[:, columns], all row-major (gemm: dst = α·dst + β·lhs·rhs).
+    unsafe {
+        gemm::gemm(
+            rows,
+            cols,
+            channels_in,
+            start,
+            1,
+            pixels as isize,
+            true,
+            weight[channels.start * channels_in..].as_ptr(),
+            1,
+            channels_in as isize,
+            input[columns.start..].as_ptr(),
+            1,
+            pixels as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+    if let Some(activation) = activation {
+        for row in 0..rows {
+            activation::apply(activation, unsafe { std::slice::from_raw_parts_mut(start.add(row * pixels), cols) });
+        }
+    }
+}
+
+/// The output buffer, shared with the tasks that each write their own tile of it.
+#[derive(Clone, Copy)]
+struct OutputPointer(*mut f32);
+
+impl OutputPointer {
+    /// # Safety
+    /// As `pointer::add`: `offset` stays inside the buffer.
+    unsafe fn add(self, offset: usize) -> *mut f32 {
+        // SAFETY: the caller's.
+        unsafe { self.0.add(offset) }
+    }
+}
+// SAFETY: see `pointwise_conv`: the tasks write disjoint tiles.
+unsafe impl Send for OutputPointer {}
+unsafe impl Sync for OutputPointer {}
