@@ -7,6 +7,7 @@
 //! - [`bundle`]: the published model (manifest + weights).
 //! - [`classifier`]: a loaded bundle that turns images into class probabilities.
 //! - `kernels`: fused convolution + bias + activation for inference on the CPU.
+//! - `parallel`: work shared across cores where there are threads.
 //! - `pretrained` (native only): where the ImageNet checkpoints live.
 //! - `web` (wasm32 only): the `wasm_bindgen` facade the page's worker calls.
 
@@ -15,6 +16,7 @@ pub mod bundle;
 pub mod classifier;
 mod kernels;
 pub mod model;
+mod parallel;
 pub mod preprocess;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pretrained;

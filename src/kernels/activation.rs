@@ -1,6 +1,6 @@
 //! The activations as the fused kernels' last step, on values still in cache.
 
-use super::parallel::for_each_chunk;
+use crate::parallel::for_each_chunk;
 use crate::model::Activation;
 
 /// Elements per task of [`apply_in_parallel`]: enough that a task outweighs its scheduling.

@@ -9,7 +9,7 @@ use std::mem::MaybeUninit;
 use burn_flex::FlexTensor;
 use multiversion::multiversion;
 
-use super::parallel::for_each_chunk;
+use crate::parallel::for_each_chunk;
 use super::{activation, new_tensor, values};
 use crate::model::Activation;
 
@@ -17,6 +17,8 @@ use crate::model::Activation;
 pub const MAX_GROUP_CHANNELS: usize = 4;
 /// Output elements per task at least: a 7×7 plane alone is too little work to schedule.
 const MIN_TASK_ELEMENTS: usize = 4096;
+/// Tasks that the output channels of one group are split into, at least where they can be.
+const GROUP_SPLITS: usize = 4;
 /// Accumulator values per band of output rows: 16 KiB, which stays in the L1 cache while every
 /// kernel tap adds to it.
 const ACCUMULATOR_ELEMENTS: usize = 4096;
@@ -63,27 +65,41 @@ pub fn direct_conv(
     let input = values(input);
     let (in_plane, out_plane) = (in_h * in_w, geometry.out_h * geometry.out_w);
     let outputs_per_group = channels_out / (channels_in / group_channels);
+    // A task takes output channels of one group, which all read the same input planes: it
+    // splits those into phases once. The stem's one group of 32 channels still makes a few
+    // tasks, so that the cores share it at batch 1. Tasks must not straddle groups, so their
+    // size divides the group's.
+    let channels_per_task = (1..=outputs_per_group / GROUP_SPLITS)
+        .rev()
+        .find(|&size| outputs_per_group % size == 0)
+        .unwrap_or(1);
     let filter_len = group_channels * kernel * kernel;
-    let planes_per_task = MIN_TASK_ELEMENTS.div_ceil(out_plane);
+    let tasks_per_chunk = MIN_TASK_ELEMENTS.div_ceil(channels_per_task * out_plane);
     new_tensor([batch, channels_out, geometry.out_h, geometry.out_w], |output| {
-        for_each_chunk(output, out_plane, planes_per_task, |index, output| {
-            let (image, channel) = (index / channels_out, index % channels_out);
-            let first_input = image * channels_in + (channel / outputs_per_group) * group_channels;
-            let input = &input[first_input * in_plane..][..group_channels * in_plane];
-            let filter = &weight[channel * filter_len..][..filter_len];
-            let bias = bias.map_or(0.0, |bias| bias[channel]);
-            SCRATCH.with_borrow_mut(|scratch| plane(input, filter, bias, &geometry, activation, output, scratch));
+        for_each_chunk(output, channels_per_task * out_plane, tasks_per_chunk, |task, output| {
+            let tasks_per_group = outputs_per_group.div_ceil(channels_per_task);
+            let (image_group, part) = (task / tasks_per_group, task % tasks_per_group);
+            let (image, group) = (image_group / (channels_in / group_channels), image_group % (channels_in / group_channels));
+            let first_channel = group * outputs_per_group + part * channels_per_task;
+            let input = &input[(image * channels_in + group * group_channels) * in_plane..][..group_channels * in_plane];
+            let channels = first_channel..first_channel + output.len() / out_plane;
+            let filters = &weight[channels.start * filter_len..channels.end * filter_len];
+            let biases = channels.map(|channel| bias.map_or(0.0, |bias| bias[channel]));
+            SCRATCH.with_borrow_mut(|scratch| {
+                output_planes(input, filters, biases, &geometry, activation, output, scratch)
+            });
         })
     })
 }
 
 thread_local! {
-    /// [`plane`]'s phase planes and accumulator, reused from plane to plane.
+    /// [`output_planes`]' phase planes and accumulator, reused from task to task.
     static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// One output channel: `output = activation(bias + Σ conv(input plane, filter plane))` over the
-/// group's input planes, every output value written.
+/// Output channels that read the same input planes:
+/// `output[c] = activation(bias[c] + Σ conv(input plane, filter[c] plane))`, every output value
+/// written.
 ///
 /// The inputs are first copied, zero-padded, into `stride × stride` phase planes (phase `(a, b)`
 /// holds padded pixels `(stride·i + a, stride·j + b)`). Every kernel tap then reads one phase
@@ -93,10 +109,10 @@ thread_local! {
 ///
 /// Compiled for each x86 vector width too: the portable x86-64 target stops at SSE2.
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
-fn plane(
+fn output_planes(
     input: &[f32],
-    filter: &[f32],
-    bias: f32,
+    filters: &[f32],
+    biases: impl Iterator<Item = f32>,
     geometry: &Geometry,
     activation: Option<Activation>,
     output: &mut [MaybeUninit<f32>],
@@ -141,29 +157,34 @@ fn plane(
         }
     }
 
-    for band_start in (0..out_h).step_by(band_rows) {
-        let rows = band_rows.min(out_h - band_start);
-        let accumulator = &mut accumulator[..rows * phase_w];
-        accumulator.fill(bias);
-        for channel in 0..group_channels {
-            for kh in 0..kernel {
-                for kw in 0..kernel {
-                    let phase_index = (channel * stride + kh % stride) * stride + kw % stride;
-                    let phase = &phases[phase_index * phase_len..][..phase_len];
-                    let taps = &phase[(band_start + kh / stride) * phase_w + kw / stride..][..accumulator.len()];
-                    let weight = filter[(channel * kernel + kh) * kernel + kw];
-                    for (sum, &tap) in accumulator.iter_mut().zip(taps) {
-                        *sum += weight * tap;
+    let filter_len = group_channels * kernel * kernel;
+    let planes = output.chunks_exact_mut(out_h * out_w).zip(filters.chunks_exact(filter_len)).zip(biases);
+    for ((output, filter), bias) in planes {
+        for band_start in (0..out_h).step_by(band_rows) {
+            let rows = band_rows.min(out_h - band_start);
+            let accumulator = &mut accumulator[..rows * phase_w];
+            accumulator.fill(bias);
+            for channel in 0..group_channels {
+                for kh in 0..kernel {
+                    for kw in 0..kernel {
+                        let phase_index = (channel * stride + kh % stride) * stride + kw % stride;
+                        let phase = &phases[phase_index * phase_len..][..phase_len];
+                        let taps = &phase[(band_start + kh / stride) * phase_w + kw / stride..][..accumulator.len()];
+                        let weight = filter[(channel * kernel + kh) * kernel + kw];
+                        for (sum, &tap) in accumulator.iter_mut().zip(taps) {
+                            *sum += weight * tap;
+                        }
                     }
                 }
             }
-        }
-        for (row, sums) in output[band_start * out_w..].chunks_exact_mut(out_w).zip(accumulator.chunks_exact_mut(phase_w)) {
-            let sums = &mut sums[..out_w];
-            if let Some(activation) = activation {
-                activation::apply(activation, sums);
+            let rows = output[band_start * out_w..].chunks_exact_mut(out_w);
+            for (row, sums) in rows.zip(accumulator.chunks_exact_mut(phase_w)) {
+                let sums = &mut sums[..out_w];
+                if let Some(activation) = activation {
+                    activation::apply(activation, sums);
+                }
+                row.write_copy_of_slice(sums);
             }
-            row.write_copy_of_slice(sums);
         }
     }
 }

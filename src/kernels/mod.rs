@@ -15,7 +15,6 @@
 
 mod activation;
 mod direct;
-mod parallel;
 mod pointwise;
 
 use std::borrow::Cow;
@@ -159,6 +158,9 @@ mod tests {
         assert_fused_matches_burn([2, 3, 17, 16], stem, Some(Activation::Swish));
         let grouped = Conv2dConfig::new([6, 9], [5, 5]).with_groups(3);
         assert_fused_matches_burn([1, 6, 8, 9], grouped, Some(Activation::Relu6));
+        // Five outputs per group: tasks must still keep to one group each.
+        let odd_groups = Conv2dConfig::new([2, 10], [3, 3]).with_groups(2).with_stride([2, 2]);
+        assert_fused_matches_burn([2, 2, 9, 9], odd_groups, None);
     }
 
     #[test]

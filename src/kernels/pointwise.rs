@@ -6,7 +6,7 @@ use std::ops::Range;
 use burn_flex::FlexTensor;
 use multiversion::multiversion;
 
-use super::parallel::for_each_index;
+use crate::parallel::for_each_index;
 use super::{activation, new_tensor, values};
 use crate::model::Activation;
 

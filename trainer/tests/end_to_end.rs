@@ -136,21 +136,28 @@ fn assert_learned(checkpoints: &Path, log: &str) {
 /// `--device flex,flex`: burn-train's multi-device step with two workers on the CPU, the path
 /// that `--device wgpu:0,wgpu:1` takes on two GPUs. It learns the easy set, and its checkpoint
 /// resumes on one device.
+///
+/// Each worker's batch norms see only its shard, and unlike a one-device run this one is not
+/// reproducible: both workers draw their dropout masks from flex's one random generator, in
+/// whichever order their threads get there. With the other tests' batches of 8 (shards of 4)
+/// about 1 run in 4 under load never reached 100 %; shards of 8 over 10 epochs did every time
+/// in 9 runs. That each step is the right step is checked exactly by the unit test in
+/// src/data_parallel.rs.
 #[test]
 fn data_parallel_training_learns_and_resumes_on_one_device() {
     let work = tempfile::tempdir().unwrap();
     let (train, val) = badge_split(work.path(), 16, 4, 3);
     let checkpoints = work.path().join("checkpoints");
-    let mut args = train_args(path(&train), path(&val), path(&checkpoints), "6");
-    args.extend(["--batch-size", "8", "--lr", "0.01", "--device", "flex,flex"]);
+    let mut args = train_args(path(&train), path(&val), path(&checkpoints), "10");
+    args.extend(["--batch-size", "16", "--lr", "0.01", "--device", "flex,flex"]);
     assert_learned(&checkpoints, &trainer_ok(&args));
 
     let last_checkpoint = checkpoints.join("last.ckpt");
     let (train, val, dir) = (path(&train), path(&val), path(&checkpoints));
     let resume = ["--resume", path(&last_checkpoint), "--device", "flex"];
-    let log = trainer_ok(&[&train_args(train, val, dir, "7")[..], &resume].concat());
+    let log = trainer_ok(&[&train_args(train, val, dir, "11")[..], &resume].concat());
     let epochs = read_json(&checkpoints.join("metrics.json"))["epochs"].as_array().unwrap().len();
-    assert_eq!(epochs, 7, "the resumed run did not add its epoch\n{log}");
+    assert_eq!(epochs, 11, "the resumed run did not add its epoch\n{log}");
 }
 
 #[test]

@@ -1,6 +1,22 @@
 //! Work split across cores: rayon natively and in the threaded browser build, one thread in the
 //! single-threaded browser build (a wasm page without Web Workers has no pool to share with).
 
+/// `work` on each item, in order, on every core.
+pub fn map<T, R, F>(items: &[T], work: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Send + Sync,
+{
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(work).collect()
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    items.iter().map(work).collect()
+}
+
 /// Runs `work(index, chunk)` on every `chunk_len`-element chunk of `output`, `min_chunks` chunks
 /// or more to a task so that tiny chunks do not drown in scheduling.
 pub fn for_each_chunk<T, F>(output: &mut [T], chunk_len: usize, min_chunks: usize, work: F)
