@@ -73,7 +73,7 @@ impl Classifier {
             return Ok(Vec::new());
         }
         let batch = self.preprocessor.batch(inputs, &self.device);
-        let output: Tensor<2> = softmax(self.model.forward(batch), 1);
+        let output: Tensor<2> = parallel::in_pool(|| softmax(self.model.forward(batch), 1));
         // WebGPU can only read back asynchronously, so every backend does.
         let data = output.into_data_async().await.map_err(|error| InferenceError(format!("{error:?}")))?;
         let values: Vec<f32> = data.try_to_vec().map_err(|error| InferenceError(format!("{error:?}")))?;

@@ -1,6 +1,19 @@
 //! Work split across cores: rayon natively and in the threaded browser build, one thread in the
 //! single-threaded browser build (a wasm page without Web Workers has no pool to share with).
 
+/// Runs `work` on a thread of the pool, so that the parallel loops inside it are shared out from
+/// there. Started from outside the pool, each loop would hand its work in and wait to be woken
+/// when it is done: a round trip per layer, which costs little natively but several milliseconds
+/// per image between a browser's Web Workers.
+pub fn in_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        rayon::join(work, || ()).0
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    work()
+}
+
 /// `work` on each item, in order, on every core.
 pub fn map<T, R, F>(items: &[T], work: F) -> Vec<R>
 where
