@@ -52,9 +52,11 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
     if !(pointwise || direct) {
         return Err(input);
     }
+    // Parameters elsewhere than the input, or of another dtype, are burn's convolution's to
+    // report or convert.
+    let Ok(weight) = flex_f32(conv.weight.val()) else { return Err(input) };
+    let Ok(bias) = conv.bias.as_ref().map(|bias| flex_f32(bias.val())).transpose() else { return Err(input) };
     let input = flex_f32(input)?;
-    let weight = flex_f32(conv.weight.val()).expect("a convolution's weights live with its input");
-    let bias = conv.bias.as_ref().map(|bias| flex_f32(bias.val()).expect("and so does its bias"));
     let bias = bias.as_ref().map(|bias| values(bias));
     let output = if pointwise {
         pointwise::pointwise_conv(&input, &values(&weight), bias.as_deref(), activation)
