@@ -65,15 +65,14 @@ impl ConvNorm {
     /// - input: `[batch, channels[0], height, width]`
     /// - output: `[batch, channels[1], ceil(height / stride), ceil(width / stride)]`
     pub fn forward(&self, input: Tensor<4>, activation: Option<Activation>) -> Tensor<4> {
-        let input = match self.norm_folded {
-            true => match kernels::fused_conv(input, &self.conv, activation) {
+        let output = if self.norm_folded {
+            match kernels::fused_conv(input, &self.conv, activation) {
                 Ok(output) => return output,
-                Err(input) => input,
-            },
-            false => input,
+                Err(input) => self.conv.forward(input),
+            }
+        } else {
+            self.norm.forward(self.conv.forward(input))
         };
-        let output = self.conv.forward(input);
-        let output = if self.norm_folded { output } else { self.norm.forward(output) };
         match activation {
             Some(activation) => activation.apply(output),
             None => output,

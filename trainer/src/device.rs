@@ -5,8 +5,8 @@
 //! CubeCL `cpu` backend downloads a prebuilt LLVM from GitHub at build time; `ndarray` is
 //! deprecated and slower, see docs/PERFORMANCE.md — `--features ndarray` builds it in, to measure
 //! it). GPU backends are cargo features, so that the default build stays quick to compile:
-//! `--features wgpu` (Vulkan, Metal, DX12) and `--features cuda`. `trainer train` also takes several devices at once, comma-separated, for
-//! data-parallel training (see `data_parallel.rs`).
+//! `--features wgpu` (Vulkan, Metal, DX12) and `--features cuda`. `trainer train` also takes
+//! several devices at once, comma-separated, for data-parallel training (see `data_parallel.rs`).
 
 use std::fmt;
 use std::str::FromStr;
