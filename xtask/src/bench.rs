@@ -54,11 +54,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     setup::chromium()?;
     // The timed training starts from the Lite0 ImageNet weights.
     setup::imagenet_weights()?;
-    let work = root.join("target/bench");
+    let work = crate::target_dir().join("bench");
     std::fs::create_dir_all(&work)?;
 
     execute(Command::new("cargo").args(["build", "--release", "--package", "trainer"]))?;
-    let trainer = root.join("target/release/trainer");
+    let trainer = crate::target_dir().join("release/trainer");
     let wasm_profile = if args.quick { "dev" } else { "wasm-release" };
     web_build::run(&BuildArgs { profile: wasm_profile.into(), no_opt: args.quick })?;
 

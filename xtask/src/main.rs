@@ -52,3 +52,9 @@ fn main() -> Result<()> {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
 }
+
+/// Where cargo puts what it builds: `$CARGO_TARGET_DIR` when set (as cargo reads it, relative to
+/// the directory cargo runs in, which for `cargo xtask` is the workspace root), else `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), |dir| root().join(dir))
+}

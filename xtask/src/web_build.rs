@@ -92,7 +92,7 @@ pub fn run(args: &BuildArgs) -> Result<()> {
 }
 
 fn target_dir(build: &WasmBuild) -> PathBuf {
-    let target = crate::root().join("target");
+    let target = crate::target_dir();
     if build.threads { target.join("wasm-threads") } else { target }
 }
 
