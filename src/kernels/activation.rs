@@ -4,7 +4,7 @@ use crate::parallel::for_each_chunk;
 use crate::model::Activation;
 
 /// Elements per task of [`apply_in_parallel`]: enough that a task outweighs its scheduling.
-const CHUNK: usize = 16 * 1024;
+pub(super) const CHUNK: usize = 16 * 1024;
 
 /// `activation` on every value, in place.
 ///

@@ -16,6 +16,8 @@
 mod activation;
 mod direct;
 mod pointwise;
+#[cfg(not(target_arch = "wasm32"))]
+mod tracked;
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
@@ -29,8 +31,9 @@ use burn_flex::{FlexTensor, Layout};
 use crate::model::Activation;
 
 /// `activation(conv(input))`, with the convolution's bias, in one pass: for EfficientNet's
-/// convolutions (depthwise, 1×1 and the stem's) on the CPU outside autodiff. Any other case
-/// hands `input` back untouched.
+/// convolutions (depthwise, 1×1 and the stem's) on the CPU outside autodiff, and natively for its
+/// 1×1 convolutions without bias or activation under autodiff too (training, [`tracked`]). Any
+/// other case hands `input` back untouched.
 ///
 /// # Shapes
 /// - input: `[batch, channels_in, height, width]`
@@ -52,6 +55,14 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
     if !(pointwise || direct) {
         return Err(input);
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    let input = match activation.is_none() && conv.bias.is_none() && pointwise {
+        true => match tracked::pointwise_conv(input, conv.weight.val()) {
+            Ok(output) => return Ok(output),
+            Err(input) => input,
+        },
+        false => input,
+    };
     // Parameters elsewhere than the input, or of another dtype, are burn's convolution's to
     // report or convert.
     let Ok(weight) = flex_f32(conv.weight.val()) else { return Err(input) };
@@ -66,9 +77,15 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
     Ok(Tensor::from_primitive::<Flex>(output))
 }
 
-/// `activation(input)`, in place when the input's memory is its own. Hands `input` back where
-/// [`fused_conv`] would.
+/// `activation(input)`, in place when the input's memory is its own, on the CPU: at inference,
+/// and natively also in training, where it registers its own backward step ([`tracked`]). Hands
+/// `input` back elsewhere (WebGPU, other backends).
 pub fn activate<const D: usize>(input: Tensor<D>, activation: Activation) -> Result<Tensor<D>, Tensor<D>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let input = match tracked::activate(input, activation) {
+        Ok(output) => return Ok(output),
+        Err(input) => input,
+    };
     let mut input = flex_f32(input)?;
     if !(input.is_unique() && input.layout().is_contiguous() && input.layout().start_offset() == 0) {
         input = input.to_contiguous();
@@ -108,6 +125,77 @@ fn new_tensor(shape: [usize; 4], write: impl FnOnce(&mut [MaybeUninit<f32>])) ->
     unsafe { values.set_len(count) };
     FlexTensor::new(burn::tensor::Bytes::from_elems(values), Layout::contiguous(shape.into()), DType::F32)
 }
+
+/// A matrix in memory: where its first value is and how far apart its rows and columns are
+/// (swapping the two reads it transposed).
+#[derive(Clone, Copy)]
+struct Matrix<P> {
+    start: P,
+    row_stride: usize,
+    column_stride: usize,
+}
+
+impl<P> Matrix<P> {
+    fn row_major(start: P, row_stride: usize) -> Self {
+        Self { start, row_stride, column_stride: 1 }
+    }
+
+    /// Only training (native) reads matrices transposed.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn transposed(start: P, row_stride: usize) -> Self {
+        Self { start, row_stride: 1, column_stride: row_stride }
+    }
+}
+
+/// `output = lhs · rhs` (or `output += lhs · rhs` when `accumulate`) for `rows × columns`
+/// outputs, summed over `depth`, on the calling thread: gemm, which picks the vector width.
+///
+/// # Safety
+/// Every matrix addresses only valid memory over its shape (`rows × depth`, `depth × columns`,
+/// `rows × columns`), which no one else writes meanwhile; `output` need not be initialised unless
+/// `accumulate`.
+unsafe fn matmul(rows: usize, columns: usize, depth: usize, output: Matrix<*mut f32>, accumulate: bool, lhs: Matrix<*const f32>, rhs: Matrix<*const f32>) {
+    // SAFETY: the caller's; gemm computes dst = α·dst + β·lhs·rhs, reading dst only when told.
+    unsafe {
+        gemm::gemm(
+            rows,
+            columns,
+            depth,
+            output.start,
+            output.column_stride as isize,
+            output.row_stride as isize,
+            accumulate,
+            lhs.start,
+            lhs.column_stride as isize,
+            lhs.row_stride as isize,
+            rhs.start,
+            rhs.column_stride as isize,
+            rhs.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// An output buffer shared with the tasks that each write their own part of it.
+#[derive(Clone, Copy)]
+struct OutputPointer(*mut f32);
+
+impl OutputPointer {
+    /// # Safety
+    /// As `pointer::add`: `offset` stays inside the buffer.
+    unsafe fn add(self, offset: usize) -> *mut f32 {
+        // SAFETY: the caller's.
+        unsafe { self.0.add(offset) }
+    }
+}
+// SAFETY: every user hands each task a part of the buffer that no other task touches.
+unsafe impl Send for OutputPointer {}
+unsafe impl Sync for OutputPointer {}
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ use burn_flex::FlexTensor;
 use multiversion::multiversion;
 
 use crate::parallel::for_each_index;
-use super::{activation, new_tensor, values};
+use super::{Matrix, OutputPointer, activation, matmul, new_tensor, values};
 use crate::model::Activation;
 
 /// Output tile: channels × pixels. Small enough that the tile stays in cache from the bias to
@@ -76,28 +76,16 @@ unsafe fn compute_tile(
             unsafe { start.add(row * pixels + column).write(value) };
         }
     }
-    // tile += weight[channels, :] · input[:, columns], all row-major (gemm: dst = α·dst + β·lhs·rhs).
+    // tile += weight[channels, :] · input[:, columns], all row-major.
     unsafe {
-        gemm::gemm(
+        matmul(
             rows,
             cols,
             channels_in,
-            start,
-            1,
-            pixels as isize,
+            Matrix::row_major(start, pixels),
             true,
-            weight[channels.start * channels_in..].as_ptr(),
-            1,
-            channels_in as isize,
-            input[columns.start..].as_ptr(),
-            1,
-            pixels as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
+            Matrix::row_major(weight[channels.start * channels_in..].as_ptr(), channels_in),
+            Matrix::row_major(input[columns.start..].as_ptr(), pixels),
         );
     }
     if let Some(activation) = activation {
@@ -106,19 +94,3 @@ unsafe fn compute_tile(
         }
     }
 }
-
-/// The output buffer, shared with the tasks that each write their own tile of it.
-#[derive(Clone, Copy)]
-struct OutputPointer(*mut f32);
-
-impl OutputPointer {
-    /// # Safety
-    /// As `pointer::add`: `offset` stays inside the buffer.
-    unsafe fn add(self, offset: usize) -> *mut f32 {
-        // SAFETY: the caller's.
-        unsafe { self.0.add(offset) }
-    }
-}
-// SAFETY: see `pointwise_conv`: the tasks write disjoint tiles.
-unsafe impl Send for OutputPointer {}
-unsafe impl Sync for OutputPointer {}

@@ -276,14 +276,13 @@ impl EfficientNetConfig {
     /// The configuration of a named variant with ImageNet's 1000 classes.
     pub fn from_arch(arch: Arch) -> Self {
         let Scaling { width, depth, resolution, dropout } = arch.scaling();
-        let config = if arch.is_lite() {
+        if arch.is_lite() {
             Self::new(EFFICIENTNET_LITE_STAGES.to_vec(), width, depth, resolution, dropout)
                 .with_activation(Activation::Relu6)
                 .with_fixed_stem_head(true)
         } else {
             Self::new(EFFICIENTNET_STAGES.to_vec(), width, depth, resolution, dropout)
-        };
-        config
+        }
     }
 
     /// Channels rounded to the depth divisor after width scaling (lukemelas `round_filters`).

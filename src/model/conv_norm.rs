@@ -59,20 +59,20 @@ impl ConvNorm {
     }
 
     /// The unit, then `activation` if there is one. Once the norm is folded, the convolution, its
-    /// bias and the activation run as one pass where [`kernels::fused_conv`] can.
+    /// bias and the activation run as one pass where [`kernels::fused_conv`] can; before, the
+    /// convolution alone takes its kernel where there is one (in training, the 1×1 ones).
     ///
     /// # Shapes
     /// - input: `[batch, channels[0], height, width]`
     /// - output: `[batch, channels[1], ceil(height / stride), ceil(width / stride)]`
     pub fn forward(&self, input: Tensor<4>, activation: Option<Activation>) -> Tensor<4> {
-        let output = if self.norm_folded {
-            match kernels::fused_conv(input, &self.conv, activation) {
-                Ok(output) => return output,
-                Err(input) => self.conv.forward(input),
-            }
-        } else {
-            self.norm.forward(self.conv.forward(input))
+        let fused_activation = if self.norm_folded { activation } else { None };
+        let output = match kernels::fused_conv(input, &self.conv, fused_activation) {
+            Ok(output) if self.norm_folded => return output,
+            Ok(output) => output,
+            Err(input) => self.conv.forward(input),
         };
+        let output = if self.norm_folded { output } else { self.norm.forward(output) };
         match activation {
             Some(activation) => activation.apply(output),
             None => output,
