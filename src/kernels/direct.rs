@@ -27,19 +27,19 @@ const ACCUMULATOR_ELEMENTS: usize = 4096;
 /// `PaddingConfig2d::Same` computes it: `ceil(size / stride)` outputs, the odd padding pixel at
 /// the bottom and right.
 #[derive(Clone, Copy, Debug)]
-struct Geometry {
-    in_h: usize,
-    in_w: usize,
-    out_h: usize,
-    out_w: usize,
-    kernel: usize,
-    stride: usize,
-    pad_top: usize,
-    pad_left: usize,
+pub(super) struct Geometry {
+    pub in_h: usize,
+    pub in_w: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
 }
 
 impl Geometry {
-    fn same(in_h: usize, in_w: usize, kernel: usize, stride: usize) -> Self {
+    pub fn same(in_h: usize, in_w: usize, kernel: usize, stride: usize) -> Self {
         let (out_h, out_w) = (in_h.div_ceil(stride), in_w.div_ceil(stride));
         let begin = |size_in: usize, size_out: usize| ((size_out - 1) * stride + kernel).saturating_sub(size_in) / 2;
         Self { in_h, in_w, out_h, out_w, kernel, stride, pad_top: begin(in_h, out_h), pad_left: begin(in_w, out_w) }

@@ -24,6 +24,7 @@ use std::mem::MaybeUninit;
 
 use burn::backend::{DispatchDevice, Flex};
 use burn::nn::PaddingConfig2d;
+use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{DType, Tensor};
 use burn_flex::{FlexTensor, Layout};
@@ -32,8 +33,8 @@ use crate::model::Activation;
 
 /// `activation(conv(input))`, with the convolution's bias, in one pass: for EfficientNet's
 /// convolutions (depthwise, 1×1 and the stem's) on the CPU outside autodiff, and natively for its
-/// 1×1 convolutions without bias or activation under autodiff too (training, [`tracked`]). Any
-/// other case hands `input` back untouched.
+/// 1×1 and depthwise convolutions without bias or activation under autodiff too (training,
+/// [`tracked`]). Any other case hands `input` back untouched.
 ///
 /// # Shapes
 /// - input: `[batch, channels_in, height, width]`
@@ -56,12 +57,17 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
         return Err(input);
     }
     #[cfg(not(target_arch = "wasm32"))]
-    let input = match activation.is_none() && conv.bias.is_none() && pointwise {
-        true => match tracked::pointwise_conv(input, conv.weight.val()) {
+    let input = {
+        let depthwise = direct && group_channels == 1 && conv.groups == channels_in;
+        let tracked = match (activation.is_none() && conv.bias.is_none(), pointwise, depthwise) {
+            (true, true, _) => tracked::pointwise_conv(input, conv.weight.val()),
+            (true, _, true) => tracked::depthwise_conv(input, conv.weight.val(), conv.stride[0]),
+            _ => Err(input),
+        };
+        match tracked {
             Ok(output) => return Ok(output),
             Err(input) => input,
-        },
-        false => input,
+        }
     };
     // Parameters elsewhere than the input, or of another dtype, are burn's convolution's to
     // report or convert.
@@ -75,6 +81,18 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
         direct::direct_conv(&input, &values(&weight), bias.as_deref(), weight_shape, conv.stride[0], activation)
     };
     Ok(Tensor::from_primitive::<Flex>(output))
+}
+
+/// `norm.forward(input)` for a batch norm that trains, natively under autodiff on the CPU
+/// ([`tracked`]). Hands any other case back: inference, frozen norms, WebGPU, other backends.
+///
+/// # Shapes
+/// - input, output: `[batch, channels, height, width]`
+pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm) -> Result<Tensor<4>, Tensor<4>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    return tracked::batch_norm_train(input, norm);
+    #[cfg(target_arch = "wasm32")]
+    Err((input, norm).0)
 }
 
 /// `activation(input)`, in place when the input's memory is its own, on the CPU: at inference,

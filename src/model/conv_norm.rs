@@ -72,7 +72,10 @@ impl ConvNorm {
             Ok(output) => output,
             Err(input) => self.conv.forward(input),
         };
-        let output = if self.norm_folded { output } else { self.norm.forward(output) };
+        let output = match self.norm_folded {
+            true => output,
+            false => kernels::batch_norm_train(output, &self.norm).unwrap_or_else(|output| self.norm.forward(output)),
+        };
         match activation {
             Some(activation) => activation.apply(output),
             None => output,

@@ -95,6 +95,7 @@ mod tests {
     use burn::tensor::{Device, Distribution};
 
     use super::*;
+    use crate::kernels::tracked::test_support::assert_close;
 
     /// The input's values and gradient after `loss = Σ activation(input) · weights`.
     fn values_and_gradient(activation: impl Fn(Tensor<2>) -> Tensor<2>, input: &Tensor<2>, weights: &Tensor<2>) -> (Vec<f32>, Vec<f32>) {
@@ -103,13 +104,6 @@ mod tests {
         let gradients = (output.clone() * weights.clone()).sum().backward();
         let gradient = input.grad(&gradients).expect("the input is tracked");
         (output.into_data().try_to_vec().unwrap(), gradient.into_data().try_to_vec().unwrap())
-    }
-
-    fn assert_close(got: &[f32], want: &[f32], what: &str) {
-        assert_eq!(got.len(), want.len(), "{what}");
-        for (index, (got, want)) in got.iter().zip(want).enumerate() {
-            assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "{what} at {index}: {got} != {want}");
-        }
     }
 
     #[test]
@@ -124,8 +118,8 @@ mod tests {
                 Activation::Relu6 => values_and_gradient(relu6, &input, &weights),
                 Activation::Swish => values_and_gradient(silu, &input, &weights),
             };
-            assert_close(&ours.0, &burns.0, &format!("{activation:?} values"));
-            assert_close(&ours.1, &burns.1, &format!("{activation:?} gradient"));
+            assert_close(&ours.0, &burns.0, 1e-5, &format!("{activation:?} values"));
+            assert_close(&ours.1, &burns.1, 1e-5, &format!("{activation:?} gradient"));
         }
     }
 

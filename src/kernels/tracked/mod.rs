@@ -4,14 +4,19 @@
 //!
 //! They replace the parts of a fine-tuning step where burn's generic lowering cost the most
 //! (docs/PERFORMANCE.md): ReLU6, which burn-autodiff runs as comparisons and single-threaded
-//! masked fills in both directions, and the 1×1 convolutions, whose gradients burn computes as a
-//! transposed convolution and a convolution of permuted copies. Native only: the browser does
-//! not train.
+//! masked fills in both directions; the 1×1 and depthwise convolutions, whose gradients burn
+//! computes as transposed convolutions and convolutions of permuted copies; and batch norm,
+//! which it computes over permuted copies in many passes. Native only: the browser does not
+//! train.
 
 mod activation;
+mod batch_norm;
+mod depthwise;
 mod pointwise;
 
 pub use activation::activate;
+pub use batch_norm::batch_norm_train;
+pub use depthwise::depthwise_conv;
 pub use pointwise::pointwise_conv;
 
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -38,4 +43,46 @@ fn autodiff_flex_f32<const D: usize>(tensor: Tensor<D>) -> Result<FloatTensor<Au
 /// `tensor` with its values in row-major order from the start of its storage.
 fn contiguous(tensor: FlexTensor) -> FlexTensor {
     if tensor.layout().is_contiguous() && tensor.layout().start_offset() == 0 { tensor } else { tensor.to_contiguous() }
+}
+
+/// Σ values, in eight running sums so that the compiler can vectorise it (one running sum would
+/// fix the order of the additions).
+#[inline(always)]
+fn vector_sum(values: impl Iterator<Item = f32>) -> f32 {
+    let mut sums = [0.0f32; 8];
+    for (index, value) in values.enumerate() {
+        sums[index % 8] += value;
+    }
+    sums.iter().sum()
+}
+
+/// What the tests of these operations compare with burn's own.
+#[cfg(test)]
+mod test_support {
+    use burn::tensor::Tensor;
+
+    /// Panics at the first of `got`'s values farther than `tolerance` from `want`'s (relatively,
+    /// above 1 in size).
+    pub fn assert_close(got: &[f32], want: &[f32], tolerance: f32, what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}: lengths");
+        for (index, (got, want)) in got.iter().zip(want).enumerate() {
+            assert!((got - want).abs() <= tolerance * want.abs().max(1.0), "{what} at {index}: {got} != {want}");
+        }
+    }
+
+    /// Output, input gradient and weight gradient of `loss = Σ conv(input, weight) · weights`.
+    pub fn conv_output_and_gradients(conv: impl Fn(Tensor<4>, Tensor<4>) -> Tensor<4>, input: &Tensor<4>, weight: &Tensor<4>, weights: &Tensor<4>) -> [Vec<f32>; 3] {
+        let (input, weight) = (input.clone().require_grad(), weight.clone().require_grad());
+        let output = conv(input.clone(), weight.clone());
+        let gradients = (output.clone() * weights.clone()).sum().backward();
+        let values = |tensor: Tensor<4>| tensor.into_data().try_to_vec::<f32>().unwrap();
+        [values(output), values(input.grad(&gradients).unwrap()), values(weight.grad(&gradients).unwrap())]
+    }
+
+    /// [`assert_close`] on each of [`conv_output_and_gradients`]' three.
+    pub fn assert_conv_close(ours: &[Vec<f32>; 3], burns: &[Vec<f32>; 3], case: &str) {
+        for (what, (ours, burns)) in ["output", "input gradient", "weight gradient"].iter().zip(ours.iter().zip(burns)) {
+            assert_close(ours, burns, 1e-4, &format!("{what} of {case}"));
+        }
+    }
 }

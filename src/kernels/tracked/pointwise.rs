@@ -152,15 +152,7 @@ mod tests {
     use burn::tensor::{Device, Distribution};
 
     use super::*;
-
-    /// Output, input gradient and weight gradient of `loss = Σ conv(input) · weights`.
-    fn output_and_gradients(conv: impl Fn(Tensor<4>, Tensor<4>) -> Tensor<4>, input: &Tensor<4>, weight: &Tensor<4>, weights: &Tensor<4>) -> [Vec<f32>; 3] {
-        let (input, weight) = (input.clone().require_grad(), weight.clone().require_grad());
-        let output = conv(input.clone(), weight.clone());
-        let gradients = (output.clone() * weights.clone()).sum().backward();
-        let values = |tensor: Tensor<4>| tensor.into_data().try_to_vec::<f32>().unwrap();
-        [values(output), values(input.grad(&gradients).unwrap()), values(weight.grad(&gradients).unwrap())]
-    }
+    use crate::kernels::tracked::test_support::{assert_conv_close, conv_output_and_gradients};
 
     #[test]
     fn output_and_gradients_match_burns_convolution() {
@@ -171,19 +163,10 @@ mod tests {
             let input = Tensor::<4>::random([batch, channels_in, side, side], Distribution::Normal(0.0, 1.0), &device);
             let weight = Tensor::<4>::random([channels_out, channels_in, 1, 1], Distribution::Normal(0.0, 1.0), &device);
             let weights = Tensor::<4>::random([batch, channels_out, side, side], Distribution::Normal(0.0, 1.0), &device);
-            let ours = output_and_gradients(|x, w| pointwise_conv(x, w).expect("autodiff flex f32"), &input, &weight, &weights);
-            let burns = output_and_gradients(
-                |x, w| burn::tensor::module::conv2d(x, w, None, ConvOptions::new([1, 1], [0, 0], [1, 1], 1)),
-                &input,
-                &weight,
-                &weights,
-            );
-            for (what, (ours, burns)) in ["output", "input gradient", "weight gradient"].iter().zip(ours.iter().zip(&burns)) {
-                assert_eq!(ours.len(), burns.len(), "{what}");
-                for (index, (got, want)) in ours.iter().zip(burns).enumerate() {
-                    assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0), "{what} of {batch}×{channels_in}→{channels_out}×{side}² at {index}: {got} != {want}");
-                }
-            }
+            let ours = conv_output_and_gradients(|x, w| pointwise_conv(x, w).expect("autodiff flex f32"), &input, &weight, &weights);
+            let options = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+            let burns = conv_output_and_gradients(|x, w| burn::tensor::module::conv2d(x, w, None, options.clone()), &input, &weight, &weights);
+            assert_conv_close(&ours, &burns, &format!("{batch}×{channels_in}→{channels_out}×{side}²"));
         }
     }
 
