@@ -6,9 +6,10 @@
 //! kernels here do the three in one pass, on `flex`'s own tensors, reached through burn's backend
 //! extension API (`Tensor::try_into_primitive::<Flex>`).
 //!
-//! They run only where that is all there is to do: f32 inference on the CPU. On WebGPU, on
-//! other backends and wherever autodiff records a graph (training), the model keeps burn's
-//! operations, which [`fused_conv`] and [`activate`] signal by handing the input back.
+//! They run on f32 `flex` tensors: at inference, and natively also in training, where
+//! [`tracked`] registers each of its operations with burn-autodiff together with its own
+//! backward pass. On WebGPU and other backends the model keeps burn's operations, which
+//! [`fused_conv`], [`batch_norm_train`] and [`activate`] signal by handing the input back.
 
 // Handing the input back is a move of the caller's own tensor handle, not of its data.
 #![allow(clippy::result_large_err)]
@@ -58,7 +59,7 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
     }
     #[cfg(not(target_arch = "wasm32"))]
     let input = {
-        let depthwise = direct && group_channels == 1 && conv.groups == channels_in;
+        let depthwise = direct && group_channels == 1 && conv.groups == channels_in && weight_shape[0] == channels_in;
         let tracked = match (activation.is_none() && conv.bias.is_none(), pointwise, depthwise) {
             (true, true, _) => tracked::pointwise_conv(input, conv.weight.val()),
             (true, _, true) => tracked::depthwise_conv(input, conv.weight.val(), conv.stride[0]),
@@ -92,7 +93,10 @@ pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm) -> Result<Tensor<4>,
     #[cfg(not(target_arch = "wasm32"))]
     return tracked::batch_norm_train(input, norm);
     #[cfg(target_arch = "wasm32")]
-    Err((input, norm).0)
+    {
+        let _ = norm;
+        Err(input)
+    }
 }
 
 /// `activation(input)`, in place when the input's memory is its own, on the CPU: at inference,

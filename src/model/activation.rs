@@ -5,7 +5,8 @@ use super::config::Activation;
 use crate::kernels;
 
 impl Activation {
-    /// In place on the CPU at inference ([`kernels::activate`]), with burn's operations elsewhere.
+    /// On the CPU, in place, with a backward pass of its own in training ([`kernels::activate`]);
+    /// with burn's operations elsewhere.
     pub fn apply<const D: usize>(self, input: Tensor<D>) -> Tensor<D> {
         match kernels::activate(input, self) {
             Ok(output) => output,

@@ -59,8 +59,9 @@ impl ConvNorm {
     }
 
     /// The unit, then `activation` if there is one. Once the norm is folded, the convolution, its
-    /// bias and the activation run as one pass where [`kernels::fused_conv`] can; before, the
-    /// convolution alone takes its kernel where there is one (in training, the 1×1 ones).
+    /// bias and the activation run as one pass where [`kernels::fused_conv`] can; before (in
+    /// training), the convolution and the batch norm take effilens' kernels where there are some
+    /// ([`kernels::batch_norm_train`]).
     ///
     /// # Shapes
     /// - input: `[batch, channels[0], height, width]`

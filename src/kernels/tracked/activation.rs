@@ -63,8 +63,10 @@ fn forward(activation: Activation, input: FlexTensor) -> (FlexTensor, FlexTensor
 /// The gradient at the activation's input, from the gradient at its output, in place.
 ///
 /// ReLU6 passes the gradient where its output lies strictly between 0 and 6 and stops it where
-/// the output is clamped, as PyTorch's `hardtanh_backward` does (at exactly 0 or 6, where the
-/// derivative is undefined, the gradient stops). Swish: d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
+/// the output is clamped, as PyTorch's `hardtanh_backward` does: at exactly 0 or 6, where the
+/// derivative is undefined, the gradient stops (burn's masked fills let it through there; the
+/// output alone, which is all the step keeps, cannot tell an input of 0 from one below).
+/// Swish: d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
 fn gradient(activation: Activation, state: &FlexTensor, grad: FlexTensor) -> FlexTensor {
     let state = contiguous(state.clone());
     let kept = &state.storage::<f32>()[..state.layout().num_elements()];
@@ -128,7 +130,8 @@ mod tests {
         let device = Device::flex().autodiff();
         let input = Tensor::<1>::from_floats([-1.0, 0.5, 5.5, 9.0], &device).require_grad();
         let kept = input.clone();
-        let output = activate(input.clone() * 1.0, Activation::Relu6).unwrap();
+        // The leaf itself: its values are shared with `input` and `kept`.
+        let output = activate(input.clone(), Activation::Relu6).unwrap();
         let gradients = (output.clone() * 3.0).sum().backward();
         assert_eq!(output.into_data().try_to_vec::<f32>().unwrap(), [0.0, 0.5, 5.5, 6.0]);
         assert_eq!(input.grad(&gradients).unwrap().into_data().try_to_vec::<f32>().unwrap(), [0.0, 3.0, 3.0, 0.0]);

@@ -4,9 +4,9 @@
 //! burn's generic lowering computes each channel's statistics over a copy of the activation with
 //! batch and channels swapped, then normalises in several more passes, and its backward pass
 //! does the same again: with the convolutions on their own kernels, batch norm and those copies
-//! were over a third of a fine-tuning step. Here the forward pass reads each channel twice (mean,
-//! then variance) and writes the output once; the backward pass sums each channel once and
-//! writes the input gradient once.
+//! were over a third of a fine-tuning step. Here the forward pass reads the input three times
+//! (mean, variance, normalisation) and writes the output once; the backward pass reads the
+//! input and gradient to sum each channel, then once more to write the input gradient.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
@@ -30,7 +30,8 @@ const MIN_TASK_ELEMENTS: usize = 4096;
 /// # Shapes
 /// - input, output: `[batch, channels, height, width]`
 pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm) -> Result<Tensor<4>, Tensor<4>> {
-    if !norm.training.is_enabled() {
+    // A channel count that is not the norm's is burn's to report.
+    if !norm.training.is_enabled() || norm.gamma.dims() != [input.dims()[1]] {
         return Err(input);
     }
     let (Ok(gamma), Ok(beta)) = (autodiff_flex_f32(norm.gamma.val()), autodiff_flex_f32(norm.beta.val())) else {

@@ -21,17 +21,21 @@ pub use pointwise::pointwise_conv;
 
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, DispatchDevice, Flex};
+use burn::backend::{Autodiff, DispatchDevice, Flex, GradientCheckpointingStrategy};
 use burn::tensor::{DType, Tensor};
 use burn_flex::FlexTensor;
 
 /// The checkpointing these operations declare: none, as `Device::autodiff()` trains.
 type Checkpointing = NoCheckpointing;
 
-/// The tensor's autodiff primitive, when it is an f32 tensor on `flex` under autodiff.
+/// The tensor's autodiff primitive, when it is an f32 tensor on `flex` under autodiff without
+/// gradient checkpointing (a checkpointing device's tensors are another backend type).
 fn autodiff_flex_f32<const D: usize>(tensor: Tensor<D>) -> Result<FloatTensor<Autodiff<Flex>>, Tensor<D>> {
     let on_flex = match tensor.device().as_dispatch() {
-        DispatchDevice::Autodiff(device) => matches!(device.clone().inner(), DispatchDevice::Flex(_)),
+        DispatchDevice::Autodiff(device) => {
+            device.gradient_checkpointing_strategy() == GradientCheckpointingStrategy::Disabled
+                && matches!(device.clone().inner(), DispatchDevice::Flex(_))
+        }
         _ => false,
     };
     if !on_flex || tensor.dtype() != DType::F32 {
@@ -84,5 +88,27 @@ mod test_support {
         for (what, (ours, burns)) in ["output", "input gradient", "weight gradient"].iter().zip(ours.iter().zip(burns)) {
             assert_close(ours, burns, 1e-4, &format!("{what} of {case}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::tensor::Device;
+
+    use super::*;
+    use crate::kernels::fused_conv;
+    use crate::model::Activation;
+
+    #[test]
+    fn what_the_kernels_do_not_cover_is_handed_back() {
+        // A gradient-checkpointing device's tensors are another backend type.
+        let checkpointing = Device::flex().autodiff().gradient_checkpointing();
+        assert!(activate(Tensor::<1>::ones([3], &checkpointing), Activation::Relu6).is_err());
+        // A depthwise convolution with two outputs per input channel.
+        let device = Device::flex().autodiff();
+        let conv = Conv2dConfig::new([4, 8], [3, 3]).with_groups(4).with_padding(PaddingConfig2d::Same).with_bias(false).init(&device);
+        assert!(fused_conv(Tensor::ones([1, 4, 5, 5], &device), &conv, None).is_err());
     }
 }
