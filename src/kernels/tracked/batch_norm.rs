@@ -16,8 +16,8 @@ use burn::nn::BatchNorm;
 use burn::tensor::{Bytes, DType, Tensor};
 use burn_flex::{FlexTensor, Layout};
 
-use super::{Checkpointing, autodiff_flex_f32, contiguous, vector_sum};
-use crate::kernels::values;
+use super::{Checkpointing, autodiff_flex_f32, contiguous, lane_sum};
+use crate::kernels::{new_tensor, values};
 use crate::parallel::for_each_chunk;
 
 /// Values per task at least: a 7×7 plane alone is too little work to schedule.
@@ -70,9 +70,9 @@ impl Statistics {
         let mut moments = vec![0.0f32; 2 * channels];
         for_each_chunk(&mut moments, 2, MIN_TASK_ELEMENTS.div_ceil(batch * plane), |channel, moments| {
             let planes = || (0..batch).map(|image| &input[(image * channels + channel) * plane..][..plane]);
-            let mean = planes().map(|values| f64::from(vector_sum(values.iter().copied()))).sum::<f64>() / count;
+            let mean = planes().map(|values| f64::from(lane_sum(values, values, |x, _| x))).sum::<f64>() / count;
             let centred = mean as f32;
-            let squares = planes().map(|values| f64::from(vector_sum(values.iter().map(|&x| (x - centred) * (x - centred)))));
+            let squares = planes().map(|values| f64::from(lane_sum(values, values, |x, _| (x - centred) * (x - centred))));
             moments[0] = centred;
             moments[1] = (squares.sum::<f64>() / count) as f32;
         });
@@ -87,16 +87,16 @@ fn normalise(input: &FlexTensor, statistics: &Statistics, gamma: &[f32], beta: &
     let [batch, channels, height, width] = input.layout().shape().dims();
     let plane = height * width;
     let input = values(input);
-    let mut output = vec![0.0f32; input.len()];
-    for_each_chunk(&mut output, plane, MIN_TASK_ELEMENTS.div_ceil(plane), |index, output| {
-        let channel = index % channels;
-        let scale = gamma[channel] * statistics.inverse_std[channel];
-        let shift = beta[channel] - statistics.mean[channel] * scale;
-        for (output, &x) in output.iter_mut().zip(&input[index * plane..][..plane]) {
-            *output = x * scale + shift;
-        }
-    });
-    FlexTensor::new(Bytes::from_elems(output), Layout::contiguous([batch, channels, height, width].into()), DType::F32)
+    new_tensor([batch, channels, height, width], |output| {
+        for_each_chunk(output, plane, MIN_TASK_ELEMENTS.div_ceil(plane), |index, output| {
+            let channel = index % channels;
+            let scale = gamma[channel] * statistics.inverse_std[channel];
+            let shift = beta[channel] - statistics.mean[channel] * scale;
+            for (output, &x) in output.iter_mut().zip(&input[index * plane..][..plane]) {
+                output.write(x * scale + shift);
+            }
+        });
+    })
 }
 
 /// `running = (1 − momentum) · running + momentum · batch`, for the mean and the variance, as
@@ -140,12 +140,9 @@ impl Backward<Flex, 3> for BatchNormStep {
         let mut sums = vec![0.0f32; 2 * channels];
         for_each_chunk(&mut sums, 2, MIN_TASK_ELEMENTS.div_ceil(batch * plane), |channel, sums| {
             let planes = || (0..batch).map(|image| (image * channels + channel) * plane..(image * channels + channel + 1) * plane);
-            let sum_grad: f64 = planes().map(|range| f64::from(vector_sum(grad_values[range].iter().copied()))).sum();
+            let sum_grad: f64 = planes().map(|range| f64::from(lane_sum(&grad_values[range.clone()], &grad_values[range], |g, _| g))).sum();
             let sum_grad_normalised: f64 = planes()
-                .map(|range| {
-                    let products = grad_values[range.clone()].iter().zip(&input[range]).map(|(&g, &x)| g * normalised(channel, x));
-                    f64::from(vector_sum(products))
-                })
+                .map(|range| f64::from(lane_sum(&grad_values[range.clone()], &input[range], |g, x| g * normalised(channel, x))))
                 .sum();
             sums[0] = sum_grad as f32;
             sums[1] = sum_grad_normalised as f32;
@@ -154,18 +151,18 @@ impl Backward<Flex, 3> for BatchNormStep {
 
         if let Some(parent) = input_parent {
             let count = (batch * plane) as f32;
-            let mut input_grad = vec![0.0f32; input.len()];
-            for_each_chunk(&mut input_grad, plane, MIN_TASK_ELEMENTS.div_ceil(plane), |index, input_grad| {
-                let channel = index % channels;
-                let scale = gamma[channel] * statistics.inverse_std[channel];
-                let (mean_grad, mean_grad_normalised) = (sum_grad[channel] / count, sum_grad_normalised[channel] / count);
-                let values = input[index * plane..][..plane].iter().zip(&grad_values[index * plane..][..plane]);
-                for (input_grad, (&x, &g)) in input_grad.iter_mut().zip(values) {
-                    *input_grad = scale * (g - mean_grad - normalised(channel, x) * mean_grad_normalised);
-                }
+            let input_grad = new_tensor([batch, channels, height, width], |input_grad| {
+                for_each_chunk(input_grad, plane, MIN_TASK_ELEMENTS.div_ceil(plane), |index, input_grad| {
+                    let channel = index % channels;
+                    let scale = gamma[channel] * statistics.inverse_std[channel];
+                    let (mean_grad, mean_grad_normalised) = (sum_grad[channel] / count, sum_grad_normalised[channel] / count);
+                    let values = input[index * plane..][..plane].iter().zip(&grad_values[index * plane..][..plane]);
+                    for (input_grad, (&x, &g)) in input_grad.iter_mut().zip(values) {
+                        input_grad.write(scale * (g - mean_grad - normalised(channel, x) * mean_grad_normalised));
+                    }
+                });
             });
-            let shape = [batch, channels, height, width];
-            grads.register::<Flex>(parent.id, FlexTensor::new(Bytes::from_elems(input_grad), Layout::contiguous(shape.into()), DType::F32));
+            grads.register::<Flex>(parent.id, input_grad);
         }
         let vector = |values: Vec<f32>| FlexTensor::new(Bytes::from_elems(values), Layout::contiguous([channels].into()), DType::F32);
         if let Some(parent) = gamma_parent {

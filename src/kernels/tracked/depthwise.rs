@@ -18,7 +18,7 @@ use burn::tensor::{Bytes, DType, Tensor};
 use burn_flex::{FlexTensor, Layout};
 use multiversion::multiversion;
 
-use super::{Checkpointing, autodiff_flex_f32, contiguous};
+use super::{Checkpointing, autodiff_flex_f32, contiguous, lane_sum};
 use crate::kernels::direct::{self, Geometry};
 use crate::kernels::values;
 use crate::parallel::for_each_chunk;
@@ -182,25 +182,10 @@ fn plane_weight_gradient(input: &[f32], grad: &[f32], geometry: &Geometry, taps:
                     1 => &input_row[first..],
                     _ => &phases[first % 2 * odd_start + first / 2..],
                 };
-                taps[kh * kernel + kw] += dot(&grad_row[columns.clone()], &read[..columns.len()]);
+                taps[kh * kernel + kw] += lane_sum(&grad_row[columns.clone()], &read[..columns.len()], |g, x| g * x);
             }
         }
     }
-}
-
-/// Σ a[i]·b[i], in eight running sums so that the compiler can vectorise it (one running sum
-/// would fix the order of the additions).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut sums = [0.0f32; 8];
-    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(a, b)| a * b).sum();
-    for (a, b) in a_chunks.zip(b_chunks) {
-        for lane in 0..8 {
-            sums[lane] += a[lane] * b[lane];
-        }
-    }
-    sums.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]

@@ -49,15 +49,21 @@ fn contiguous(tensor: FlexTensor) -> FlexTensor {
     if tensor.layout().is_contiguous() && tensor.layout().start_offset() == 0 { tensor } else { tensor.to_contiguous() }
 }
 
-/// Σ values, in eight running sums so that the compiler can vectorise it (one running sum would
-/// fix the order of the additions).
+/// Σ term(a[i], b[i]) over two slices of one length, in eight running sums over chunks of
+/// eight so that the compiler vectorises it (one running sum would fix the order of the
+/// additions).
 #[inline(always)]
-fn vector_sum(values: impl Iterator<Item = f32>) -> f32 {
+fn lane_sum(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
+    assert_eq!(a.len(), b.len(), "lane_sum takes slices of one length");
+    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(&a, &b)| term(a, b)).sum();
     let mut sums = [0.0f32; 8];
-    for (index, value) in values.enumerate() {
-        sums[index % 8] += value;
+    for (a, b) in a_chunks.zip(b_chunks) {
+        for lane in 0..8 {
+            sums[lane] += term(a[lane], b[lane]);
+        }
     }
-    sums.iter().sum()
+    sums.iter().sum::<f32>() + tail
 }
 
 /// What the tests of these operations compare with burn's own.
