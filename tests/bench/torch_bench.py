@@ -16,10 +16,14 @@ same statistics (median, min, max), so that ``cargo xtask bench`` can put the tw
   orientation, bicubic resize of the whole image, normalise, classify in batches of 16, decoding
   on ``--threads`` threads), with random weights of that architecture.
 
+With ``--export-onnx PATH`` it also writes that architecture, with the folder's classes and
+random weights, as ONNX (any batch size): the model the browser benchmark runs in ONNX Runtime
+Web as the reference of the page's own forward passes (tests/page/bench.mjs).
+
 Usage::
 
     python tests/bench/torch_bench.py [--quick] [--threads N] [--eval-arch efficientnet-lite0]
-        [--data data/sample/val]
+        [--data data/sample/val] [--export-onnx model.onnx]
 
 Prints one JSON object on standard output (progress goes to standard error)::
 
@@ -192,6 +196,25 @@ def folder_evaluation(package, arch, data, threads, repeats):
     return len(images), time_runs(repeats, run)
 
 
+def export_onnx(package, arch, data, path):
+    """``arch`` with ``data``'s classes and random weights as ONNX, batch size left open."""
+    classes, _ = folder_images(data)
+    model = package.EfficientNet.from_name(arch, num_classes=len(classes)).eval()
+    example = torch.zeros(1, 3, IMAGE_SIZE, IMAGE_SIZE)
+    batch = {0: "batch"}
+    # The TorchScript exporter: it needs no onnx or onnxscript package, unlike torch.export's.
+    torch.onnx.export(
+        model,
+        (example,),
+        str(path),
+        input_names=["images"],
+        output_names=["logits"],
+        dynamic_axes={"images": batch, "logits": batch},
+        opset_version=17,
+        dynamo=False,
+    )
+
+
 def versions():
     found = {"torch": torch.__version__, "python": platform.python_version()}
     for name in ("efficientnet_pytorch", "efficientnet_lite_pytorch"):
@@ -235,6 +258,16 @@ def measure(args):
             print(f"timing PyTorch folder evaluation of {args.data}…", file=sys.stderr)
             count, seconds = folder_evaluation(package, args.eval_arch, args.data, args.threads, plan["evaluation"])
             rows.append(row("eval/folder", "img/s", plan["evaluation"], seconds, images=count))
+    if args.export_onnx:
+        package = package_for(args.eval_arch) if args.eval_arch else None
+        if package is None:
+            notes.append("no ONNX export for the browser's reference: --eval-arch missing or its package not installed")
+        else:
+            print(f"exporting {args.eval_arch} as ONNX to {args.export_onnx}…", file=sys.stderr)
+            try:
+                export_onnx(package, args.eval_arch, args.data, args.export_onnx)
+            except Exception as error:  # the timings stand without it; the note says why
+                notes.append(f"no ONNX export for the browser's reference: {error}")
     return rows, notes
 
 
@@ -254,6 +287,7 @@ def main():
         "(the bundle's that trainer bench evaluated); without it the folder row is left out",
     )
     parser.add_argument("--data", type=Path, default=ROOT / "data/sample/val", help="labeled folder: DIR/<class>/<image>")
+    parser.add_argument("--export-onnx", type=Path, help="also write --eval-arch as ONNX here (see above)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)

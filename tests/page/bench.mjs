@@ -16,16 +16,28 @@
 //   browser/evaluate-folder/cpu-threads, …/cpu
 //                                 data/sample/val picked as a folder → results shown (images/s),
 //                                 with and without cross-origin isolation
+//   browser/forward/cpu-threads, …/cpu
+//                                 one forward pass alone (a blank 224² image already in memory),
+//                                 in a worker of the served page, 2 threads and 1
+//
+// Where EFFILENS_ONNX_MODEL names an ONNX export of the bundled model's architecture (cargo xtask
+// bench makes one where PyTorch is installed) and onnxruntime-web is installed (npm ci), ONNX
+// Runtime Web's wasm backend runs it in the same kind of worker on one thread, as the reference
+// of the one-thread rows (see ONNX_RUNTIME_THREADS_NOTE): `session.run` of one image for the
+// forward row, of batches of 16 (no decoding) for the folder row. Its rows come out as { source: "onnxruntime-web", rows } with the ids of
+// the rows they are the reference for.
 //
 // Environment: EFFILENS_URL (cargo xtask bench starts the server and sets it), EFFILENS_ROOT and
-// EFFILENS_CHROMIUM as for the page tests. `--quick`: fewer runs.
+// EFFILENS_CHROMIUM as for the page tests, EFFILENS_ONNX_MODEL. `--quick`: fewer runs.
 //
-// Output: { source: "browser", versions: { chromium }, webgpu_adapter, quick,
-//           rows: [{ id, label, unit, median, min, max, runs, warmup }], notes: [string] }
+// Output: { source: "browser", versions: { chromium, onnxruntime-web }, webgpu_adapter, quick,
+//           rows: [{ id, label, unit, median, min, max, runs, warmup }], notes: [string],
+//           reference: { source: "onnxruntime-web", rows } | null }
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   PAGE_URL,
+  ROOT,
   SAMPLE_VAL,
   backendOf,
   imagesIn,
@@ -40,8 +52,19 @@ const QUICK = process.argv.includes('--quick');
 
 /** [warm-up runs, timed runs] per row. */
 const PLAN = QUICK
-  ? { coldStart: [1, 2], latencyCpu: [1, 5], latencyWebGpu: [1, 2], folder: [1, 2] }
-  : { coldStart: [1, 5], latencyCpu: [3, 20], latencyWebGpu: [1, 3], folder: [1, 3] };
+  ? { coldStart: [1, 2], latencyCpu: [1, 5], latencyWebGpu: [1, 2], folder: [1, 2], forward: [2, 5], forwardBatch: [1, 2] }
+  : { coldStart: [1, 5], latencyCpu: [3, 20], latencyWebGpu: [1, 3], folder: [1, 3], forward: [5, 30], forwardBatch: [1, 5] };
+
+/**
+ * Why ONNX Runtime Web is the reference of the one-thread rows only: measured on Chromium 156, its
+ * threaded build (1.30.0) never finishes starting in headless Chromium — its pthread worker
+ * closes at once, in a worker or on the page's main thread, and proxy mode hangs.
+ */
+const ONNX_RUNTIME_THREADS_NOTE =
+  'ONNX Runtime Web is not measured on 2 threads: its threaded build does not start in headless Chromium here (its thread workers close at start-up), so the 2-thread rows have no reference';
+
+/** Images per batch of the reference's throughput rows: the page evaluates folders in batches of 16. */
+const REFERENCE_BATCH = 16;
 
 /** Software WebGPU compiles every shader on the CPU: the first load takes minutes. */
 const WEBGPU_LOAD_TIMEOUT = 300_000;
@@ -210,6 +233,102 @@ async function timedFolder(page) {
   return { seconds: ms / 1000, images: Number(match[1]) };
 }
 
+/** onnxruntime-web's dist folder and version, or null where npm ci did not install it. */
+function onnxRuntimeWeb() {
+  const folder = path.join(ROOT, 'node_modules/onnxruntime-web');
+  const manifest = path.join(folder, 'package.json');
+  if (!fs.existsSync(manifest)) return null;
+  return { dist: path.join(folder, 'dist'), version: JSON.parse(fs.readFileSync(manifest, 'utf8')).version };
+}
+
+/**
+ * For openPage's `prepare`: serves bench-forward-worker.js, onnxruntime-web and the ONNX model
+ * under /bench/, with the headers a worker of a cross-origin isolated page needs.
+ */
+function serveBenchFiles(ort, onnxModel) {
+  const files = { '/bench/forward-worker.js': path.join(path.dirname(new URL(import.meta.url).pathname), 'bench-forward-worker.js') };
+  if (onnxModel) files['/bench/model.onnx'] = onnxModel;
+  return (context) =>
+    context.route('**/bench/**', async (route) => {
+      const { pathname } = new URL(route.request().url());
+      const file = files[pathname] ?? (ort && pathname.startsWith('/bench/ort/') ? path.join(ort.dist, path.basename(pathname)) : null);
+      if (!file || !fs.existsSync(file)) return route.fulfill({ status: 404, body: `${pathname}: not served` });
+      const type = /\.m?js$/.test(file) ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream';
+      await route.fulfill({
+        path: file,
+        headers: { 'Content-Type': type, 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Opener-Policy': 'same-origin' },
+      });
+    });
+}
+
+/** Per-pass milliseconds of `request` (see bench-forward-worker.js), in a fresh worker of `page`. */
+function forwardPasses(page, request) {
+  return page.evaluate(
+    (request) =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker('/bench/forward-worker.js', { type: 'module' });
+        worker.onmessage = ({ data }) => {
+          worker.terminate();
+          if (data.error) reject(new Error(data.error));
+          else resolve(data.values);
+        };
+        worker.onerror = (event) => reject(new Error(event.message || 'the benchmark worker failed to start'));
+        worker.postMessage(request);
+      }),
+    request,
+  );
+}
+
+/**
+ * The forward-only rows, 2 threads and 1, and ONNX Runtime Web's reference rows where it can run
+ * (else a note says why). Returns { rows, reference, notes }.
+ */
+async function forwardRows(browser) {
+  const ort = onnxRuntimeWeb();
+  const onnxModel = process.env.EFFILENS_ONNX_MODEL || null;
+  const missing = !ort
+    ? 'onnxruntime-web is not installed (npm ci)'
+    : !onnxModel
+      ? 'no ONNX export of the model (EFFILENS_ONNX_MODEL; cargo xtask bench makes one where PyTorch and onnx are installed)'
+      : null;
+  const rows = [];
+  const reference = [];
+  const notes = missing ? [`ONNX Runtime Web reference not measured: ${missing}`] : [];
+  const { page, context } = await openPage(browser, { params: { backend: 'cpu' }, prepare: serveBenchFiles(ort, onnxModel) });
+  try {
+    await waitForModel(page); // the page's own worker idle, not loading its model beside ours
+    for (const threads of [2, 1]) {
+      const id = threads > 1 ? 'cpu-threads' : 'cpu';
+      const cpu = `CPU, ${threads} thread${threads > 1 ? 's' : ''}`;
+      progress(`timing forward passes alone on the ${cpu}…`);
+      const [warmup, runs] = PLAN.forward;
+      const ours = await forwardPasses(page, { engine: 'effilens', build: id, threads, warmup, runs });
+      const label = `forward pass alone, one 224² image already in memory, in a worker, ${cpu}`;
+      rows.push(row(`browser/forward/${id}`, label, 'ms', PLAN.forward, ours));
+      if (missing) continue;
+      if (threads > 1) {
+        notes.push(ONNX_RUNTIME_THREADS_NOTE);
+        continue;
+      }
+      try {
+        progress(`timing ONNX Runtime Web on ${threads} thread${threads > 1 ? 's' : ''}…`);
+        const single = await forwardPasses(page, { engine: 'onnxruntime-web', threads, batch: 1, warmup, runs });
+        reference.push(row(`browser/forward/${id}`, label, 'ms', PLAN.forward, single));
+        const [batchWarmup, batchRuns] = PLAN.forwardBatch;
+        const batched = await forwardPasses(page, { engine: 'onnxruntime-web', threads, batch: REFERENCE_BATCH, warmup: batchWarmup, runs: batchRuns });
+        const perSecond = batched.map((ms) => (REFERENCE_BATCH * 1000) / ms);
+        reference.push(row(`browser/evaluate-folder/${id}`, `forward passes of ${REFERENCE_BATCH} images, no decoding`, 'img/s', PLAN.forwardBatch, perSecond));
+      } catch (error) {
+        notes.push(`ONNX Runtime Web on ${threads} thread(s) not measured: ${error?.message || error}`);
+      }
+    }
+  } finally {
+    await context.close();
+  }
+  const version = !missing && reference.length > 0 ? ort.version : null;
+  return { rows, notes, reference: version ? { source: 'onnxruntime-web', version, rows: reference } : null };
+}
+
 async function main() {
   if (!PAGE_URL) throw new Error('EFFILENS_URL is not set (cargo xtask bench starts the server and sets it)');
   const imagePath = sampleImage();
@@ -222,6 +341,7 @@ async function main() {
   rows.push(row('browser/cold-start/cpu', `cold start, navigation → first prediction shown (${imageName}), CPU`, 'ms', PLAN.coldStart, cold));
 
   const cpuBrowser = await launchChromium();
+  let forward = null;
   const chromiumVersion = cpuBrowser.version();
   try {
     // The page as served (cross-origin isolated: the threaded build), then as a host without
@@ -247,6 +367,9 @@ async function main() {
       rows.push(row(`browser/evaluate-folder/${id}`, label, 'img/s', PLAN.folder, perSecond));
       await context.close();
     }
+    forward = await forwardRows(cpuBrowser);
+    rows.push(...forward.rows);
+    notes.push(...forward.notes);
   } finally {
     await cpuBrowser.close();
   }
@@ -271,7 +394,10 @@ async function main() {
     await gpuBrowser.close();
   }
 
-  const report = { source: 'browser', versions: { chromium: chromiumVersion }, webgpu_adapter: adapter, quick: QUICK, rows, notes };
+  const versions = { chromium: chromiumVersion };
+  if (forward.reference) versions['onnxruntime-web'] = forward.reference.version;
+  const reference = forward.reference && { source: forward.reference.source, rows: forward.reference.rows };
+  const report = { source: 'browser', versions, webgpu_adapter: adapter, quick: QUICK, rows, notes, reference };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 

@@ -2,9 +2,11 @@
 //!
 //! 1. Native rows: `trainer bench` (release build) — forward, fine-tune and `trainer eval`.
 //! 2. The same rows for PyTorch (`tests/bench/torch_bench.py`) where a Python with torch and
-//!    efficientnet_pytorch is found; where none is, the run says so and goes on.
+//!    efficientnet_pytorch is found; where none is, the run says so and goes on. It also exports
+//!    the bundle's architecture as ONNX for step 3.
 //! 3. Browser rows: `tests/page/bench.mjs`, the page in headless Chromium through the page
-//!    tests' harness, against the dev server.
+//!    tests' harness, against the dev server; ONNX Runtime Web on that export as the reference
+//!    of the forward-pass rows, where there is one.
 //! 4. Training: the README's command that makes the bundled model, timed (full runs only).
 //! 5. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
 //!
@@ -64,7 +66,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
     let native = native(&trainer, &work, args.quick)?;
     let mut notes = Vec::new();
-    let pytorch = match pytorch(&native, args.quick) {
+    // Made by the PyTorch step, where it can: a stale export must not stand in for a missing one.
+    let onnx_model = work.join("model.onnx");
+    if onnx_model.exists() {
+        std::fs::remove_file(&onnx_model)?;
+    }
+    let pytorch = match pytorch(&native, args.quick, &onnx_model) {
         Ok(pytorch) => Some(pytorch),
         Err(why) => {
             eprintln!("{why}");
@@ -72,7 +79,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             None
         }
     };
-    let browser = browser(args.quick)?;
+    let browser = browser(args.quick, Some(onnx_model.as_path()).filter(|path| path.exists()))?;
     let training = if args.quick {
         notes.push("quick run: the bundled model's training was not timed".to_owned());
         None
@@ -141,8 +148,9 @@ fn native(trainer: &Path, work: &Path, quick: bool) -> Result<Value> {
 }
 
 /// The PyTorch rows, or why there are none. Torch gets as many threads as the native side had,
-/// and the folder row the architecture of the bundle `trainer bench` evaluated.
-fn pytorch(native: &Value, quick: bool) -> Result<Value, String> {
+/// and the folder row the architecture of the bundle `trainer bench` evaluated, which it also
+/// exports to `onnx_model` for the browser rows' reference.
+fn pytorch(native: &Value, quick: bool, onnx_model: &Path) -> Result<Value, String> {
     let python = torch_python().ok_or_else(|| {
         "PyTorch rows not measured: no Python with torch and efficientnet_pytorch \
          (tried $EFFILENS_TORCH_PYTHON, then python3)"
@@ -152,7 +160,7 @@ fn pytorch(native: &Value, quick: bool) -> Result<Value, String> {
     command.args(["tests/bench/torch_bench.py", "--threads", &native["threads"].to_string()]);
     let rows = native["rows"].as_array().into_iter().flatten();
     if let Some(arch) = rows.filter(|row| row["id"] == "eval/folder").find_map(|row| row["arch"].as_str()) {
-        command.args(["--eval-arch", arch]);
+        command.args(["--eval-arch", arch, "--export-onnx"]).arg(onnx_model);
     }
     command.args(quick.then_some("--quick"));
     json_output(&mut command).map_err(|error| format!("PyTorch rows not measured: {error:#}"))
@@ -167,14 +175,16 @@ fn torch_python() -> Option<OsString> {
         .find(|python| output(Command::new(python).args(["-c", "import torch, efficientnet_pytorch"])).is_some())
 }
 
-/// The browser rows, against the page served as `cargo xtask serve` serves it.
-fn browser(quick: bool) -> Result<Value> {
+/// The browser rows, against the page served as `cargo xtask serve` serves it, with ONNX Runtime
+/// Web's on `onnx_model` as their reference where there is one.
+fn browser(quick: bool, onnx_model: Option<&Path>) -> Result<Value> {
     let (url, _server) = crate::serve::spawn(0)?;
-    json_output(Command::new("node")
-        .arg("tests/page/bench.mjs")
-        .args(quick.then_some("--quick"))
-        .env("EFFILENS_URL", url)
-        .env("EFFILENS_ROOT", crate::root()))
+    let mut command = Command::new("node");
+    command.arg("tests/page/bench.mjs").args(quick.then_some("--quick")).env("EFFILENS_URL", url).env("EFFILENS_ROOT", crate::root());
+    if let Some(onnx_model) = onnx_model {
+        command.env("EFFILENS_ONNX_MODEL", onnx_model);
+    }
+    json_output(&mut command)
 }
 
 /// The newest run recorded in `history` before `stem` (files are named by date, or date and time,

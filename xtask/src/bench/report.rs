@@ -26,26 +26,17 @@ pub struct Run {
 }
 
 impl Run {
-    /// The run as one document: rows of every section (`native`, `browser`, `sizes`), PyTorch's
-    /// figures and the speed ratio beside the native rows they match by id.
+    /// The run as one document: rows of every section (`native`, `browser`, `sizes`), each with
+    /// its reference's figures and the speed ratio where the reference has a row of that id:
+    /// PyTorch's beside the native rows, ONNX Runtime Web's beside the browser rows.
     pub fn into_json(self) -> Value {
         let pytorch_rows = self.pytorch.as_ref().map(rows_of).unwrap_or_default();
-        let mut rows = Vec::new();
-        for row in rows_of(&self.native) {
-            let mut row = in_section(row, "native");
-            if let Some(reference) = pytorch_rows.iter().find(|reference| reference["id"] == row["id"]) {
-                let stats: Map<String, Value> = ["median", "min", "max", "runs", "warmup"]
-                    .into_iter()
-                    .map(|key| (key.to_owned(), reference[key].clone()))
-                    .collect();
-                if let (Some(ours), Some(theirs)) = (row["median"].as_f64(), reference["median"].as_f64()) {
-                    row["speed_vs_pytorch"] = json!(speed_ratio(unit_of(&row), ours, theirs));
-                }
-                row["pytorch"] = Value::Object(stats);
-            }
-            rows.push(row);
-        }
-        rows.extend(rows_of(&self.browser).into_iter().map(|row| in_section(row, "browser")));
+        let onnx_runtime_rows = rows_of(&self.browser["reference"]);
+        let mut rows: Vec<Value> = rows_of(&self.native)
+            .into_iter()
+            .map(|row| with_reference(in_section(row, "native"), &pytorch_rows))
+            .collect();
+        rows.extend(rows_of(&self.browser).into_iter().map(|row| with_reference(in_section(row, "browser"), &onnx_runtime_rows)));
         rows.extend(self.training);
         rows.extend(self.sizes);
 
@@ -70,7 +61,11 @@ impl Run {
             "versions": versions,
             "native": { "backend": self.native["backend"], "threads": self.native["threads"] },
             "pytorch": self.pytorch.as_ref().map(|pytorch| json!({ "threads": pytorch["threads"] })),
-            "browser": { "wasm_profile": self.wasm_profile, "webgpu_adapter": self.browser["webgpu_adapter"] },
+            "browser": {
+                "wasm_profile": self.wasm_profile,
+                "webgpu_adapter": self.browser["webgpu_adapter"],
+                "reference": self.browser["reference"]["source"],
+            },
             "rows": rows,
             "notes": notes,
         })
@@ -90,11 +85,15 @@ pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>) -> St
          \n\
          Timings are the median of the timed runs, which follow untimed warm-up runs, with the\n\
          fastest and the slowest run in brackets. `ms`: milliseconds, lower is better; `img/s`:\n\
-         images per second, higher is better. *speed vs PyTorch* is effilens' speed divided by\n\
-         PyTorch's (lukemelas `efficientnet-pytorch` and its Lite fork, random weights, same\n\
-         threads) in the same run: above 1× effilens is faster. *vs previous* is the change of the\n\
-         median since the previous run; it says slower or faster only when the median left the\n\
-         previous run's range.\n",
+         images per second, higher is better. *speed vs reference* is effilens' speed divided by\n\
+         the reference's in the same run, on the same machine and threads: above 1× effilens is\n\
+         faster. The native rows' reference is PyTorch (lukemelas `efficientnet-pytorch` and its\n\
+         Lite fork, random weights); the browser rows' is ONNX Runtime Web's wasm backend in the\n\
+         same Chromium, running an ONNX export of the same architecture: `session.run` alone, so\n\
+         beside the folder rows (which decode every image and show the results) it is a batch of\n\
+         16 images already in memory. *vs previous* is the change of the median since the\n\
+         previous run; it says slower or faster only when the median left the previous run's\n\
+         range.\n",
     );
     page += &format!("\n## Latest: {}\n\n{}", heading(latest), run_section(latest, previous));
     match previous {
@@ -211,7 +210,7 @@ fn heading(run: &Value) -> String {
 }
 
 fn table(run: &Value, previous: Option<&Value>) -> String {
-    let mut columns = vec!["benchmark", "effilens", "PyTorch", "speed vs PyTorch"];
+    let mut columns = vec!["benchmark", "effilens", "reference", "speed vs reference"];
     if previous.is_some() {
         columns.push("vs previous");
     }
@@ -238,8 +237,8 @@ fn table(run: &Value, previous: Option<&Value>) -> String {
             let mut cells = vec![
                 label,
                 figure(row),
-                row.get("pytorch").map_or("—".into(), figure),
-                row["speed_vs_pytorch"].as_f64().map_or("—".into(), |ratio| format!("{ratio:.2}×")),
+                row.get("reference").map_or("—".into(), figure),
+                row["speed_vs_reference"].as_f64().map_or("—".into(), |ratio| format!("{ratio:.2}×")),
             ];
             if let Some(previous) = previous {
                 let before = rows_of(previous).into_iter().find(|before| before["id"] == row["id"] && unit_of(before) == unit);
@@ -258,17 +257,24 @@ fn native_title(run: &Value) -> String {
         run["native"]["threads"]
     );
     if let Some(threads) = run["pytorch"].get("threads") {
-        title += &format!("; PyTorch {}, {threads} threads", run["versions"]["torch"].as_str().unwrap_or_default());
+        title += &format!("; reference: PyTorch {}, {threads} threads", run["versions"]["torch"].as_str().unwrap_or_default());
     }
     title
 }
 
 fn browser_title(run: &Value) -> String {
-    format!(
+    let mut title = format!(
         "Browser: headless Chromium {}, wasm profile {}",
         run["versions"]["chromium"].as_str().unwrap_or_default(),
         run["browser"]["wasm_profile"].as_str().unwrap_or_default()
-    )
+    );
+    if run["browser"]["reference"] == "onnxruntime-web" {
+        title += &format!(
+            "; reference: ONNX Runtime Web {} (wasm backend, 1 thread), forward passes alone",
+            run["versions"]["onnxruntime-web"].as_str().unwrap_or_default()
+        );
+    }
+    title
 }
 
 /// `median (min–max)`, all three to the median's precision (three significant digits), or a size.
@@ -333,6 +339,20 @@ fn format_bytes(bytes: f64) -> String {
     }
 }
 
+/// `row` with the figures of the reference row of its id, if any, and effilens' speed over it.
+fn with_reference(mut row: Value, references: &[Value]) -> Value {
+    let Some(reference) = references.iter().find(|reference| reference["id"] == row["id"]) else { return row };
+    let stats: Map<String, Value> = ["median", "min", "max", "runs", "warmup"]
+        .into_iter()
+        .map(|key| (key.to_owned(), reference[key].clone()))
+        .collect();
+    if let (Some(ours), Some(theirs)) = (row["median"].as_f64(), reference["median"].as_f64()) {
+        row["speed_vs_reference"] = json!(speed_ratio(unit_of(&row), ours, theirs));
+    }
+    row["reference"] = Value::Object(stats);
+    row
+}
+
 fn rows_of(source: &Value) -> Vec<Value> {
     source["rows"].as_array().cloned().unwrap_or_default()
 }
@@ -367,7 +387,12 @@ mod tests {
             versions: Map::new(),
             native: json!({ "backend": "burn flex (CPU)", "threads": 2, "rows": native, "notes": ["a native note"] }),
             pytorch: pytorch.map(|rows| json!({ "threads": 2, "versions": { "torch": "2.0" }, "rows": rows, "notes": [] })),
-            browser: json!({ "versions": { "chromium": "1.0" }, "rows": [], "notes": [] }),
+            browser: json!({
+                "versions": { "chromium": "1.0", "onnxruntime-web": "1.30.0" },
+                "rows": [stats("browser/forward", "ms", 25.0, 24.0, 26.0), stats("browser/folder", "img/s", 40.0, 39.0, 41.0)],
+                "notes": [],
+                "reference": { "source": "onnxruntime-web", "rows": [stats("browser/forward", "ms", 20.0, 19.0, 21.0)] },
+            }),
             training: vec![],
             sizes,
             notes: vec!["a run note".into()],
@@ -376,20 +401,26 @@ mod tests {
     }
 
     #[test]
-    fn pytorch_figures_sit_beside_the_native_row_with_the_speed_ratio() {
+    fn reference_figures_sit_beside_the_rows_of_their_id_with_the_speed_ratio() {
         let latest = run(
             vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0), stats("fine-tune", "img/s", 4.0, 3.0, 5.0)],
             Some(vec![stats("forward/b1", "ms", 20.0, 19.0, 21.0), stats("fine-tune", "img/s", 8.0, 7.0, 9.0)]),
             vec![],
         );
         let rows = rows_of(&latest);
-        assert_eq!(rows[0]["speed_vs_pytorch"], json!(2.0), "half the latency is twice the speed");
-        assert_eq!(rows[1]["speed_vs_pytorch"], json!(0.5), "half the throughput is half the speed");
-        assert_eq!(rows[0]["pytorch"]["median"], json!(20.0));
+        assert_eq!(rows[0]["speed_vs_reference"], json!(2.0), "half the latency is twice the speed");
+        assert_eq!(rows[1]["speed_vs_reference"], json!(0.5), "half the throughput is half the speed");
+        assert_eq!(rows[0]["reference"]["median"], json!(20.0));
+        assert_eq!(rows[2]["section"], "browser");
+        assert_eq!(rows[2]["speed_vs_reference"], json!(0.8), "ONNX Runtime Web's figure beside the browser row");
+        assert!(rows[3].get("reference").is_none(), "a row without a reference row stands alone");
         assert_eq!(latest["date"], "2025-01-31");
         assert_eq!(latest["notes"], json!(["a native note", "a run note"]));
         let text = run_section(&latest, None);
         assert!(text.contains("| forward/b1 (ms) | 10.0 (9.0–11.0) | 20.0 (19.0–21.0) | 2.00× |"), "{text}");
+        assert!(text.contains("reference: PyTorch 2.0, 2 threads"), "{text}");
+        assert!(text.contains("reference: ONNX Runtime Web 1.30.0 (wasm backend"), "{text}");
+        assert!(text.contains("| browser/forward (ms) | 25.0 (24.0–26.0) | 20.0 (19.0–21.0) | 0.80× |"), "{text}");
     }
 
     #[test]

@@ -1,15 +1,21 @@
 //! Work split across cores: rayon natively and in the threaded browser build, one thread in the
 //! single-threaded browser build (a wasm page without Web Workers has no pool to share with).
+//! In the threaded browser build a forward pass's loops go to spinning threads instead
+//! ([`spinning`]).
+
+#[cfg(any(test, all(target_arch = "wasm32", feature = "threads")))]
+mod spinning;
 
 /// Runs `work` on a thread of the pool, so that the parallel loops inside it are shared out from
 /// there. Started from outside the pool, each loop would hand its work in and wait to be woken
 /// when it is done: a round trip per layer, which costs little natively but several milliseconds
-/// per image between a browser's Web Workers.
+/// per image between a browser's Web Workers. In the threaded browser build the other threads
+/// also poll for the loops while `work` runs, instead of sleeping between them ([`spinning`]).
 pub fn in_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-    {
-        rayon::join(work, || ()).0
-    }
+    #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+    return spinning::Session::run(work);
+    #[cfg(not(target_arch = "wasm32"))]
+    return rayon::join(work, || ()).0;
     #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
     work()
 }
@@ -37,6 +43,10 @@ where
     T: Send,
     F: Fn(usize, &mut [T]) + Send + Sync,
 {
+    #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+    if let Some(session) = spinning::Session::current() {
+        return session.for_each_chunk(output, chunk_len, min_chunks, &work);
+    }
     #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
     {
         use rayon::prelude::*;
@@ -54,6 +64,10 @@ pub fn for_each_index<F>(count: usize, work: F)
 where
     F: Fn(usize) + Send + Sync,
 {
+    #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+    if let Some(session) = spinning::Session::current() {
+        return session.for_each_index(count, &work);
+    }
     #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
     {
         use rayon::prelude::*;

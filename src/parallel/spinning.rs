@@ -1,0 +1,258 @@
+//! A forward pass's parallel loops shared out by threads that spin between loops instead of
+//! sleeping: the threaded browser build's way to make a batch-1 pass scale across Web Workers.
+//!
+//! rayon puts an idle thread to sleep after a few dozen empty rounds, each a `yield_now`: a
+//! system call natively (tens of microseconds in all), nothing in wasm (a microsecond). So
+//! between Web Workers nearly every one of a pass's ~50 parallel loops ends with a thread asleep
+//! on `Atomics.wait`, and the loop waits for it to be woken. While a [`Session`] runs, the other
+//! pool threads instead poll for the next loop, as ONNX Runtime's and OpenMP's pools do, and the
+//! thread that runs the pass waits for a loop's last task by polling too.
+//!
+//! Relies on `panic = "abort"` (the wasm builds' profile): a task that panicked would otherwise
+//! leave its loop waiting forever for it.
+
+use std::cell::Cell;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+
+use rayon::Yield;
+
+/// One parallel loop: `task(index)` for every index below `count`, each claimed by one thread.
+struct Loop<'a> {
+    task: &'a (dyn Fn(usize) + Sync),
+    count: usize,
+    next: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl Loop<'_> {
+    /// Runs tasks until none is left to claim.
+    fn work(&self) {
+        let mut done = 0;
+        loop {
+            let index = self.next.fetch_add(1, Ordering::Relaxed);
+            if index >= self.count {
+                break;
+            }
+            (self.task)(index);
+            done += 1;
+        }
+        // Once per thread and loop, not per task: fewer trips of this cache line between cores.
+        if done > 0 {
+            self.done.fetch_add(done, Ordering::Release);
+        }
+    }
+}
+
+/// The threads of the pool, polling for loops while one pass runs.
+pub struct Session {
+    /// The loop being shared out, or null between loops. Points into the stack of the thread
+    /// that runs the pass, which keeps it there until no helper can still read it.
+    current: AtomicPtr<Loop<'static>>,
+    /// Helpers that may be reading `current`'s loop.
+    reading: AtomicUsize,
+    stop: AtomicBool,
+}
+
+thread_local! {
+    /// Set on the thread that runs a session's pass, while it runs: its loops are shared out
+    /// through the session, anyone else's through rayon.
+    static PASS_THREAD: Cell<Option<&'static Session>> = const { Cell::new(None) };
+}
+
+impl Session {
+    const fn new() -> Self {
+        Self { current: AtomicPtr::new(ptr::null_mut()), reading: AtomicUsize::new(0), stop: AtomicBool::new(false) }
+    }
+
+    /// Runs `pass` on a thread of the pool while its other threads help with every loop shared
+    /// out through [`Session::current`]. A pass started while another runs gets plain rayon.
+    pub fn run<R: Send>(pass: impl FnOnce() -> R + Send) -> R {
+        static SESSION: Session = Session::new();
+        static HELD: AtomicBool = AtomicBool::new(false);
+        if HELD.swap(true, Ordering::Acquire) {
+            return rayon::join(pass, || ()).0;
+        }
+        let session = &SESSION;
+        session.stop.store(false, Ordering::Relaxed);
+        // The scope returns once every helper has seen `stop` and left.
+        let result = rayon::scope(|scope| {
+            // A job in each thread's own queue, which no other thread takes. (`Scope::spawn`
+            // would queue them on this thread, whose waits below run queued jobs: it could pick
+            // up a helper's loop and never come back.)
+            let pass_thread = rayon::current_thread_index();
+            scope.spawn_broadcast(move |_, thread| {
+                if Some(thread.index()) != pass_thread {
+                    session.help();
+                }
+            });
+            PASS_THREAD.set(Some(session));
+            let result = pass();
+            PASS_THREAD.set(None);
+            session.stop.store(true, Ordering::Release);
+            result
+        });
+        HELD.store(false, Ordering::Release);
+        result
+    }
+
+    /// The session whose pass runs on this thread, if any.
+    pub fn current() -> Option<&'static Session> {
+        PASS_THREAD.get()
+    }
+
+    /// A helper's life: run the tasks of each loop that appears, and whatever rayon work other
+    /// code (burn's own operations) queues meanwhile, until the pass is over.
+    fn help(&self) {
+        while !self.stop.load(Ordering::Acquire) {
+            if !self.current.load(Ordering::Relaxed).is_null() {
+                // Announce the read before making it, so that the loop's owner cannot miss it
+                // (see `for_each_index`); all four accesses are sequentially consistent.
+                self.reading.fetch_add(1, Ordering::SeqCst);
+                let current = self.current.load(Ordering::SeqCst);
+                // SAFETY: the owner keeps the loop alive until `reading` is back to zero.
+                if let Some(current) = unsafe { current.as_ref() } {
+                    current.work();
+                }
+                self.reading.fetch_sub(1, Ordering::SeqCst);
+            } else if rayon::yield_now() != Some(Yield::Executed) {
+                std::hint::spin_loop();
+            }
+        }
+    }
+
+    /// Runs `task(index)` for every index below `count` on this thread and the helpers; returns
+    /// when all have run. Call it only from inside the pass that [`Session::run`] started.
+    pub fn for_each_index(&self, count: usize, task: &(dyn Fn(usize) + Sync)) {
+        let shared = Loop { task, count, next: AtomicUsize::new(0), done: AtomicUsize::new(0) };
+        // SAFETY (of the lifetime erased here): `shared` outlives every read of it, below.
+        let pointer = ptr::from_ref(&shared).cast_mut().cast::<Loop<'static>>();
+        self.current.store(pointer, Ordering::SeqCst);
+        shared.work();
+        while shared.done.load(Ordering::Acquire) < count {
+            if rayon::yield_now() != Some(Yield::Executed) {
+                std::hint::spin_loop();
+            }
+        }
+        self.current.store(ptr::null_mut(), Ordering::SeqCst);
+        // A helper that announced its read after this load will find `current` null.
+        while self.reading.load(Ordering::SeqCst) != 0 {
+            std::hint::spin_loop();
+        }
+    }
+
+    /// [`Session::for_each_index`] over tasks of `min_chunks` consecutive `chunk_len`-element
+    /// chunks of `output`: `work(index, chunk)` for each chunk.
+    pub fn for_each_chunk<T: Send>(&self, output: &mut [T], chunk_len: usize, min_chunks: usize, work: &(dyn Fn(usize, &mut [T]) + Sync)) {
+        let (len, chunks) = (output.len(), output.len().div_ceil(chunk_len));
+        let output = SharedOutput(output.as_mut_ptr());
+        self.for_each_index(chunks.div_ceil(min_chunks), &|task| {
+            for index in task * min_chunks..((task + 1) * min_chunks).min(chunks) {
+                let start = index * chunk_len;
+                // SAFETY: chunk `index` lies inside `output` and belongs to this task alone.
+                work(index, unsafe { std::slice::from_raw_parts_mut(output.at(start), chunk_len.min(len - start)) });
+            }
+        });
+    }
+}
+
+/// `output` shared with the tasks that each take their own chunks of it.
+struct SharedOutput<T>(*mut T);
+
+impl<T> SharedOutput<T> {
+    /// A method, not a field read, so that closures capture the whole (`Sync`) wrapper.
+    fn at(&self, offset: usize) -> *mut T {
+        // SAFETY: callers stay inside the slice the pointer came from.
+        unsafe { self.0.add(offset) }
+    }
+}
+// SAFETY: each task touches only its own chunks, and `T: Send` lets them move between threads.
+unsafe impl<T: Send> Sync for SharedOutput<T> {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::Session;
+
+    /// One pass at a time: a second one would run on plain rayon, outside the session.
+    static ONE_PASS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    #[test]
+    fn every_task_of_every_loop_runs_exactly_once() {
+        let _one_pass = ONE_PASS.lock().unwrap();
+        let runs: Vec<AtomicU32> = (0..1000).map(|_| AtomicU32::new(0)).collect();
+        Session::run(|| {
+            let session = Session::current().expect("the pass runs in the session");
+            // Many short loops, as a batch-1 pass has: each must wait for all of its tasks.
+            for count in [0, 1, 2, 3, 7, 64, 1000].into_iter().cycle().take(500) {
+                session.for_each_index(count, &|index| {
+                    runs[index].fetch_add(1, Ordering::Relaxed);
+                });
+            }
+        });
+        let expected = |index: usize| [0, 1, 2, 3, 7, 64, 1000].iter().filter(|&&count| index < count).count() as u32;
+        for (index, runs) in runs.iter().enumerate() {
+            // 500 loops cycle through the 7 sizes: 71 full cycles plus the first 3 sizes.
+            let want = 71 * expected(index) + [0, 1, 2].iter().filter(|&&count| index < count).count() as u32;
+            assert_eq!(runs.load(Ordering::Relaxed), want, "task {index}");
+        }
+    }
+
+    #[test]
+    fn the_other_threads_take_tasks() {
+        let _one_pass = ONE_PASS.lock().unwrap();
+        if rayon::current_num_threads() < 2 {
+            return;
+        }
+        // Two tasks that each wait for the other to start: only a helper can take the second
+        // while the pass's own thread waits in the first.
+        let started = AtomicUsize::new(0);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let met = Session::run(|| {
+            let met = AtomicBool::new(false);
+            Session::current().unwrap().for_each_index(2, &|_| {
+                if started.fetch_add(1, Ordering::SeqCst) == 0 {
+                    while started.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+                        std::hint::spin_loop();
+                    }
+                    met.store(started.load(Ordering::SeqCst) == 2, Ordering::SeqCst);
+                }
+            });
+            met.into_inner()
+        });
+        assert!(met, "no other thread took a task within 10 s");
+    }
+
+    #[test]
+    fn chunks_cover_the_output_once_and_rayon_work_inside_a_pass_finishes() {
+        let _one_pass = ONE_PASS.lock().unwrap();
+        let mut output = vec![0u32; 10_001];
+        let sum = Session::run(|| {
+            let session = Session::current().unwrap();
+            session.for_each_chunk(&mut output, 100, 3, &|index, chunk| {
+                for value in chunk.iter_mut() {
+                    *value += index as u32 + 1;
+                }
+            });
+            // burn's own operations use rayon inside a pass: the helpers must take that too.
+            use rayon::prelude::*;
+            (0..10_000u64).into_par_iter().sum::<u64>()
+        });
+        assert_eq!(sum, 49_995_000);
+        for (position, &value) in output.iter().enumerate() {
+            assert_eq!(value, (position / 100) as u32 + 1, "at {position}");
+        }
+    }
+
+    #[test]
+    fn a_pass_inside_a_pass_keeps_the_outer_session() {
+        let _one_pass = ONE_PASS.lock().unwrap();
+        let inner = Session::run(|| {
+            let outer = Session::current().expect("the outer pass runs in the session");
+            Session::run(|| Session::current().is_some_and(|inner| std::ptr::eq(inner, outer)))
+        });
+        assert!(inner, "the inner pass runs on the same thread, still inside the outer session");
+    }
+}

@@ -1,0 +1,59 @@
+// Forward passes alone, for tests/page/bench.mjs: the page's own wasm build, or ONNX Runtime Web
+// on an ONNX export of the same architecture, timed in a worker of the served page (so with the
+// page's cross-origin isolation, and threads where the build has them). No decoding, no page:
+// what ONNX Runtime's own `session.run` figures measure, so that the two compare like for like.
+//
+// Served by the benchmark itself (a Playwright route) at /bench/forward-worker.js, beside
+// /bench/ort/ (onnxruntime-web's dist folder) and /bench/model.onnx.
+//
+// Request: { engine: 'effilens', build, threads, warmup, runs }
+//        | { engine: 'onnxruntime-web', threads, batch, warmup, runs }
+// Reply:   { values: [ms per forward pass] } | { error: message }
+
+const IMAGE_SIZE = 224;
+
+async function timeRuns(warmup, runs, pass) {
+  for (let i = 0; i < warmup; i++) await pass();
+  const values = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await pass();
+    values.push(performance.now() - started);
+  }
+  return values;
+}
+
+/** One image through the page's network: Classifier.warmUp, a blank 224² input already in memory. */
+async function effilensPass({ build, threads }) {
+  const wasm = await import(new URL(`/pkg/${build}/effilens.js`, self.location.href));
+  await wasm.default();
+  if (threads > 1) await wasm.initThreadPool(threads);
+  const bundle = new URL('/models/logo/', self.location.href);
+  const manifest = await (await fetch(new URL('model.json', bundle))).text();
+  const weights = await fetch(new URL(JSON.parse(manifest).weights.file, bundle));
+  const classifier = await wasm.Classifier.load(manifest, new Uint8Array(await weights.arrayBuffer()), 'cpu');
+  return () => classifier.warmUp();
+}
+
+/** `batch` random images through ONNX Runtime Web's wasm backend (fp32, SIMD, `threads` threads). */
+async function onnxRuntimePass({ threads, batch }) {
+  const ort = await import(new URL('/bench/ort/ort.wasm.min.mjs', self.location.href));
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.wasmPaths = new URL('/bench/ort/', self.location.href).href;
+  const session = await ort.InferenceSession.create(new URL('/bench/model.onnx', self.location.href).href, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
+  const pixels = Float32Array.from({ length: batch * 3 * IMAGE_SIZE * IMAGE_SIZE }, () => Math.random() * 2 - 1);
+  const input = new ort.Tensor('float32', pixels, [batch, 3, IMAGE_SIZE, IMAGE_SIZE]);
+  return () => session.run({ [session.inputNames[0]]: input });
+}
+
+self.onmessage = async ({ data: request }) => {
+  try {
+    const pass = request.engine === 'effilens' ? await effilensPass(request) : await onnxRuntimePass(request);
+    self.postMessage({ values: await timeRuns(request.warmup, request.runs, pass) });
+  } catch (error) {
+    self.postMessage({ error: String(error?.message || error) });
+  }
+};
