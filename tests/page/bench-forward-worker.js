@@ -3,8 +3,8 @@
 // page's cross-origin isolation, and threads where the build has them). No decoding, no page:
 // what ONNX Runtime's own `session.run` figures measure, so that the two compare like for like.
 //
-// Served by the benchmark itself (a Playwright route) at /bench/forward-worker.js, beside
-// /bench/ort/ (onnxruntime-web's dist folder) and /bench/model.onnx.
+// cargo xtask bench's server serves it at /bench/forward-worker.js, beside /bench/model.onnx and
+// /bench/ort/ (onnxruntime-web's dist folder).
 //
 // Request: { engine: 'effilens', build, threads, warmup, runs }
 //        | { engine: 'onnxruntime-web', threads, batch, warmup, runs }

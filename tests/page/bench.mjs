@@ -20,15 +20,16 @@
 //                                 one forward pass alone (a blank 224² image already in memory),
 //                                 in a worker of the served page, 2 threads and 1
 //
-// Where EFFILENS_ONNX_MODEL names an ONNX export of the bundled model's architecture (cargo xtask
-// bench makes one where PyTorch is installed) and onnxruntime-web is installed (npm ci), ONNX
-// Runtime Web's wasm backend runs it in the same kind of worker on one thread, as the reference
-// of the one-thread rows (see ONNX_RUNTIME_THREADS_NOTE): `session.run` of one image for the
-// forward row, of batches of 16 (no decoding) for the folder row. Its rows come out as { source: "onnxruntime-web", rows } with the ids of
+// The forward rows need the files cargo xtask bench serves at /bench/: bench-forward-worker.js
+// and, where the PyTorch step could export it, an ONNX export of the bundled model's
+// architecture, with onnxruntime-web's files (npm ci) at /bench/ort/. ONNX Runtime Web's wasm
+// backend runs that export in the same kind of worker on as many threads, as the reference:
+// `session.run` of one image for the forward rows, of batches of 16 (no decoding) for the folder
+// rows. Its rows come out as { source: "onnxruntime-web", rows } with the ids of
 // the rows they are the reference for.
 //
 // Environment: EFFILENS_URL (cargo xtask bench starts the server and sets it), EFFILENS_ROOT and
-// EFFILENS_CHROMIUM as for the page tests, EFFILENS_ONNX_MODEL. `--quick`: fewer runs.
+// EFFILENS_CHROMIUM as for the page tests. `--quick`: fewer runs.
 //
 // Output: { source: "browser", versions: { chromium, onnxruntime-web }, webgpu_adapter, quick,
 //           rows: [{ id, label, unit, median, min, max, runs, warmup }], notes: [string],
@@ -54,14 +55,6 @@ const QUICK = process.argv.includes('--quick');
 const PLAN = QUICK
   ? { coldStart: [1, 2], latencyCpu: [1, 5], latencyWebGpu: [1, 2], folder: [1, 2], forward: [2, 5], forwardBatch: [1, 2] }
   : { coldStart: [1, 5], latencyCpu: [3, 20], latencyWebGpu: [1, 3], folder: [1, 3], forward: [5, 30], forwardBatch: [1, 5] };
-
-/**
- * Why ONNX Runtime Web is the reference of the one-thread rows only: measured on Chromium 156, its
- * threaded build (1.30.0) never finishes starting in headless Chromium — its pthread worker
- * closes at once, in a worker or on the page's main thread, and proxy mode hangs.
- */
-const ONNX_RUNTIME_THREADS_NOTE =
-  'ONNX Runtime Web is not measured on 2 threads: its threaded build does not start in headless Chromium here (its thread workers close at start-up), so the 2-thread rows have no reference';
 
 /** Images per batch of the reference's throughput rows: the page evaluates folders in batches of 16. */
 const REFERENCE_BATCH = 16;
@@ -233,32 +226,16 @@ async function timedFolder(page) {
   return { seconds: ms / 1000, images: Number(match[1]) };
 }
 
-/** onnxruntime-web's dist folder and version, or null where npm ci did not install it. */
-function onnxRuntimeWeb() {
-  const folder = path.join(ROOT, 'node_modules/onnxruntime-web');
-  const manifest = path.join(folder, 'package.json');
-  if (!fs.existsSync(manifest)) return null;
-  return { dist: path.join(folder, 'dist'), version: JSON.parse(fs.readFileSync(manifest, 'utf8')).version };
+/** onnxruntime-web's version, where npm ci installed it. */
+function onnxRuntimeVersion() {
+  const manifest = path.join(ROOT, 'node_modules/onnxruntime-web/package.json');
+  return fs.existsSync(manifest) ? JSON.parse(fs.readFileSync(manifest, 'utf8')).version : null;
 }
 
-/**
- * For openPage's `prepare`: serves bench-forward-worker.js, onnxruntime-web and the ONNX model
- * under /bench/, with the headers a worker of a cross-origin isolated page needs.
- */
-function serveBenchFiles(ort, onnxModel) {
-  const files = { '/bench/forward-worker.js': path.join(path.dirname(new URL(import.meta.url).pathname), 'bench-forward-worker.js') };
-  if (onnxModel) files['/bench/model.onnx'] = onnxModel;
-  return (context) =>
-    context.route('**/bench/**', async (route) => {
-      const { pathname } = new URL(route.request().url());
-      const file = files[pathname] ?? (ort && pathname.startsWith('/bench/ort/') ? path.join(ort.dist, path.basename(pathname)) : null);
-      if (!file || !fs.existsSync(file)) return route.fulfill({ status: 404, body: `${pathname}: not served` });
-      const type = /\.m?js$/.test(file) ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream';
-      await route.fulfill({
-        path: file,
-        headers: { 'Content-Type': type, 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Opener-Policy': 'same-origin' },
-      });
-    });
+/** Whether the server offers `file` (a path under the page's URL). */
+async function served(file) {
+  const response = await fetch(new URL(file, PAGE_URL), { method: 'HEAD' });
+  return response.ok;
 }
 
 /** Per-pass milliseconds of `request` (see bench-forward-worker.js), in a fresh worker of `page`. */
@@ -284,17 +261,19 @@ function forwardPasses(page, request) {
  * (else a note says why). Returns { rows, reference, notes }.
  */
 async function forwardRows(browser) {
-  const ort = onnxRuntimeWeb();
-  const onnxModel = process.env.EFFILENS_ONNX_MODEL || null;
-  const missing = !ort
+  if (!(await served('bench/forward-worker.js'))) {
+    return { rows: [], reference: null, notes: ['forward passes alone not measured: the server does not serve /bench/ (run this through cargo xtask bench)'] };
+  }
+  const version = onnxRuntimeVersion();
+  const missing = !version || !(await served('bench/ort/ort.wasm.min.mjs'))
     ? 'onnxruntime-web is not installed (npm ci)'
-    : !onnxModel
-      ? 'no ONNX export of the model (EFFILENS_ONNX_MODEL; cargo xtask bench makes one where PyTorch and onnx are installed)'
+    : !(await served('bench/model.onnx'))
+      ? 'no ONNX export of the model (cargo xtask bench makes one where PyTorch is installed)'
       : null;
   const rows = [];
   const reference = [];
   const notes = missing ? [`ONNX Runtime Web reference not measured: ${missing}`] : [];
-  const { page, context } = await openPage(browser, { params: { backend: 'cpu' }, prepare: serveBenchFiles(ort, onnxModel) });
+  const { page, context } = await openPage(browser, { params: { backend: 'cpu' } });
   try {
     await waitForModel(page); // the page's own worker idle, not loading its model beside ours
     for (const threads of [2, 1]) {
@@ -306,10 +285,6 @@ async function forwardRows(browser) {
       const label = `forward pass alone, one 224² image already in memory, in a worker, ${cpu}`;
       rows.push(row(`browser/forward/${id}`, label, 'ms', PLAN.forward, ours));
       if (missing) continue;
-      if (threads > 1) {
-        notes.push(ONNX_RUNTIME_THREADS_NOTE);
-        continue;
-      }
       try {
         progress(`timing ONNX Runtime Web on ${threads} thread${threads > 1 ? 's' : ''}…`);
         const single = await forwardPasses(page, { engine: 'onnxruntime-web', threads, batch: 1, warmup, runs });
@@ -325,8 +300,7 @@ async function forwardRows(browser) {
   } finally {
     await context.close();
   }
-  const version = !missing && reference.length > 0 ? ort.version : null;
-  return { rows, notes, reference: version ? { source: 'onnxruntime-web', version, rows: reference } : null };
+  return { rows, notes, reference: reference.length > 0 ? { source: 'onnxruntime-web', version, rows: reference } : null };
 }
 
 async function main() {

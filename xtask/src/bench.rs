@@ -66,12 +66,15 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
     let native = native(&trainer, &work, args.quick)?;
     let mut notes = Vec::new();
-    // Made by the PyTorch step, where it can: a stale export must not stand in for a missing one.
-    let onnx_model = work.join("model.onnx");
-    if onnx_model.exists() {
-        std::fs::remove_file(&onnx_model)?;
+    // What the browser rows' page serves at /bench/ besides itself; the ONNX model is the PyTorch
+    // step's, where it can make one: a stale export must not stand in for a missing one.
+    let site = work.join("site");
+    if site.exists() {
+        std::fs::remove_dir_all(&site)?;
     }
-    let pytorch = match pytorch(&native, args.quick, &onnx_model) {
+    std::fs::create_dir_all(&site)?;
+    std::fs::copy(root.join("tests/page/bench-forward-worker.js"), site.join("forward-worker.js"))?;
+    let pytorch = match pytorch(&native, args.quick, &site.join("model.onnx")) {
         Ok(pytorch) => Some(pytorch),
         Err(why) => {
             eprintln!("{why}");
@@ -79,7 +82,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             None
         }
     };
-    let browser = browser(args.quick, Some(onnx_model.as_path()).filter(|path| path.exists()))?;
+    let browser = browser(args.quick, &site)?;
     let training = if args.quick {
         notes.push("quick run: the bundled model's training was not timed".to_owned());
         None
@@ -175,16 +178,23 @@ fn torch_python() -> Option<OsString> {
         .find(|python| output(Command::new(python).args(["-c", "import torch, efficientnet_pytorch"])).is_some())
 }
 
-/// The browser rows, against the page served as `cargo xtask serve` serves it, with ONNX Runtime
-/// Web's on `onnx_model` as their reference where there is one.
-fn browser(quick: bool, onnx_model: Option<&Path>) -> Result<Value> {
-    let (url, _server) = crate::serve::spawn(0)?;
-    let mut command = Command::new("node");
-    command.arg("tests/page/bench.mjs").args(quick.then_some("--quick")).env("EFFILENS_URL", url).env("EFFILENS_ROOT", crate::root());
-    if let Some(onnx_model) = onnx_model {
-        command.env("EFFILENS_ONNX_MODEL", onnx_model);
+/// The browser rows, against the page served as `cargo xtask serve` serves it, and `site` at
+/// /bench/ (the forward-pass worker and the ONNX model) with onnxruntime-web's files at
+/// /bench/ort/ where `npm ci` installed it. Served, not routed by Playwright: ONNX Runtime Web's
+/// thread workers never start while Playwright intercepts requests.
+fn browser(quick: bool, site: &Path) -> Result<Value> {
+    let mut mounts = Vec::new();
+    let onnx_runtime = crate::root().join("node_modules/onnxruntime-web/dist");
+    if onnx_runtime.is_dir() {
+        mounts.push(("bench/ort".to_owned(), onnx_runtime));
     }
-    json_output(&mut command)
+    mounts.push(("bench".to_owned(), site.to_owned()));
+    let (url, _server) = crate::serve::spawn_with(0, mounts)?;
+    json_output(Command::new("node")
+        .arg("tests/page/bench.mjs")
+        .args(quick.then_some("--quick"))
+        .env("EFFILENS_URL", url)
+        .env("EFFILENS_ROOT", crate::root()))
 }
 
 /// The newest run recorded in `history` before `stem` (files are named by date, or date and time,

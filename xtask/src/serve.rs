@@ -9,6 +9,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -40,9 +41,16 @@ pub fn run(args: &ServeArgs) -> Result<()> {
 
 /// Starts serving `www/` in a background thread; returns its URL.
 pub fn spawn(port: u16) -> Result<(String, JoinHandle<()>)> {
+    spawn_with(port, Vec::new())
+}
+
+/// [`spawn`], with each `(prefix, folder)` of `mounts` also served, at `/<prefix>/`: files that
+/// belong beside the page, same origin and same headers, without being part of it (the
+/// benchmark's). The first mount whose prefix matches serves the request.
+pub fn spawn_with(port: u16, mounts: Vec<(String, PathBuf)>) -> Result<(String, JoinHandle<()>)> {
     let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
     let address = listener.local_addr()?;
-    let root = crate::root().join("www");
+    let root = Arc::new(Site { www: crate::root().join("www"), mounts });
     let handle = std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else {
@@ -50,7 +58,7 @@ pub fn spawn(port: u16) -> Result<(String, JoinHandle<()>)> {
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             };
-            let root = root.clone();
+            let root = Arc::clone(&root);
             std::thread::spawn(move || {
                 // A client that went away is not the server's problem.
                 let _ = answer(stream, &root);
@@ -63,8 +71,28 @@ pub fn spawn(port: u16) -> Result<(String, JoinHandle<()>)> {
 /// The most a request line and its headers may take: the page's requests need a fraction.
 const MAX_REQUEST_HEAD: u64 = 64 * 1024;
 
+/// What the server serves: `www/`, and each mount at its prefix.
+struct Site {
+    www: PathBuf,
+    mounts: Vec<(String, PathBuf)>,
+}
+
+impl Site {
+    /// The file a request target names.
+    fn file(&self, target: &str) -> Option<PathBuf> {
+        for (prefix, folder) in &self.mounts {
+            if let Some(rest) = target.strip_prefix('/').and_then(|path| path.strip_prefix(prefix.as_str())) {
+                if rest.starts_with('/') {
+                    return resolve(folder, rest);
+                }
+            }
+        }
+        resolve(&self.www, target)
+    }
+}
+
 /// Reads one request from `stream` and answers it.
-fn answer(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn answer(stream: TcpStream, root: &Site) -> std::io::Result<()> {
     // A client that stalls, sending or reading, must not hold a thread for ever.
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     stream.set_write_timeout(Some(Duration::from_secs(30)))?;
@@ -77,7 +105,7 @@ fn answer(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let parts: Vec<&str> = request_line.split_whitespace().collect();
     let response = match parts[..] {
         [method @ ("GET" | "HEAD"), target, _version] => {
-            let found = resolve(root, target).and_then(|path| Some((std::fs::read(&path).ok()?, path)));
+            let found = root.file(target).and_then(|path| Some((std::fs::read(&path).ok()?, path)));
             let response = match found {
                 Some((body, path)) => Response { status: "200 OK", content_type: mime_type(&path), body },
                 None => Response::text("404 Not Found", "not found"),
@@ -236,6 +264,19 @@ mod tests {
             assert!(get(&url, path).starts_with("HTTP/1.1 404 Not Found\r\n"), "{path}");
         }
         assert!(get(&url, "/?backend=cpu").contains("<!doctype html>"));
+    }
+
+    #[test]
+    fn a_mount_serves_its_folder_at_its_prefix_and_nothing_above_it() {
+        let folder = crate::root().join("tests/page");
+        let (url, _server) = spawn_with(0, vec![("bench".into(), folder)]).unwrap();
+        let worker = get(&url, "/bench/bench-forward-worker.js");
+        assert!(worker.starts_with("HTTP/1.1 200 OK\r\n"), "{worker}");
+        assert!(worker.contains("Content-Type: text/javascript") && worker.contains("Cross-Origin-Embedder-Policy: require-corp\r\n"));
+        for path in ["/bench/../bench.mjs", "/bench/%2e%2e/harness.mjs", "/bench/../../Cargo.toml", "/benchmark/harness.mjs"] {
+            assert!(get(&url, path).starts_with("HTTP/1.1 404 Not Found\r\n"), "{path}");
+        }
+        assert!(get(&url, "/app.js").starts_with("HTTP/1.1 200 OK\r\n"), "www/ is still served");
     }
 
     #[test]

@@ -270,7 +270,7 @@ fn browser_title(run: &Value) -> String {
     );
     if run["browser"]["reference"] == "onnxruntime-web" {
         title += &format!(
-            "; reference: ONNX Runtime Web {} (wasm backend, 1 thread), forward passes alone",
+            "; reference: ONNX Runtime Web {} (wasm backend, as many threads), forward passes alone",
             run["versions"]["onnxruntime-web"].as_str().unwrap_or_default()
         );
     }
