@@ -81,10 +81,10 @@ impl Site {
     /// The file a request target names.
     fn file(&self, target: &str) -> Option<PathBuf> {
         for (prefix, folder) in &self.mounts {
-            if let Some(rest) = target.strip_prefix('/').and_then(|path| path.strip_prefix(prefix.as_str())) {
-                if rest.starts_with('/') {
-                    return resolve(folder, rest);
-                }
+            if let Some(rest) = target.strip_prefix('/').and_then(|path| path.strip_prefix(prefix.as_str()))
+                && rest.starts_with('/')
+            {
+                return resolve(folder, rest);
             }
         }
         resolve(&self.www, target)
