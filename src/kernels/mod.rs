@@ -203,22 +203,6 @@ unsafe fn matmul(rows: usize, columns: usize, depth: usize, output: Matrix<*mut 
     }
 }
 
-/// An output buffer shared with the tasks that each write their own part of it.
-#[derive(Clone, Copy)]
-struct OutputPointer(*mut f32);
-
-impl OutputPointer {
-    /// # Safety
-    /// As `pointer::add`: `offset` stays inside the buffer.
-    unsafe fn add(self, offset: usize) -> *mut f32 {
-        // SAFETY: the caller's.
-        unsafe { self.0.add(offset) }
-    }
-}
-// SAFETY: every user hands each task a part of the buffer that no other task touches.
-unsafe impl Send for OutputPointer {}
-unsafe impl Sync for OutputPointer {}
-
 #[cfg(test)]
 mod tests {
     use burn::nn::conv::Conv2dConfig;

@@ -6,8 +6,8 @@ use std::ops::Range;
 use burn_flex::FlexTensor;
 use multiversion::multiversion;
 
-use crate::parallel::for_each_index;
-use super::{Matrix, OutputPointer, activation, matmul, new_tensor, values};
+use crate::parallel::{OutputPointer, for_each_index};
+use super::{Matrix, activation, matmul, new_tensor, values};
 use crate::model::Activation;
 
 /// Output tile: channels × pixels. Small enough that the tile stays in cache from the bias to

@@ -76,3 +76,27 @@ where
     #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
     (0..count).for_each(work);
 }
+
+/// An output buffer shared with the tasks that each write their own part of it.
+pub struct OutputPointer<T>(pub *mut T);
+
+impl<T> OutputPointer<T> {
+    /// # Safety
+    /// As `pointer::add`: `offset` stays inside the buffer.
+    pub unsafe fn add(self, offset: usize) -> *mut T {
+        // SAFETY: the caller's.
+        unsafe { self.0.add(offset) }
+    }
+}
+
+// Not derived: a derive would ask `T: Copy`, and the pointer is copied, not what it points to.
+impl<T> Clone for OutputPointer<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for OutputPointer<T> {}
+// SAFETY: every user hands each task a part of the buffer that no other task touches, and
+// `T: Send` lets the values be written from another thread.
+unsafe impl<T: Send> Send for OutputPointer<T> {}
+unsafe impl<T: Send> Sync for OutputPointer<T> {}

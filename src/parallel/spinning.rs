@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 use rayon::Yield;
 
+use super::OutputPointer;
+
 /// One parallel loop: `task(index)` for every index below `count`, each claimed by one thread.
 struct Loop<'a> {
     task: &'a (dyn Fn(usize) + Sync),
@@ -145,29 +147,16 @@ impl Session {
     /// chunks of `output`: `work(index, chunk)` for each chunk.
     pub fn for_each_chunk<T: Send>(&self, output: &mut [T], chunk_len: usize, min_chunks: usize, work: &(dyn Fn(usize, &mut [T]) + Sync)) {
         let (len, chunks) = (output.len(), output.len().div_ceil(chunk_len));
-        let output = SharedOutput(output.as_mut_ptr());
+        let output = OutputPointer(output.as_mut_ptr());
         self.for_each_index(chunks.div_ceil(min_chunks), &|task| {
             for index in task * min_chunks..((task + 1) * min_chunks).min(chunks) {
                 let start = index * chunk_len;
                 // SAFETY: chunk `index` lies inside `output` and belongs to this task alone.
-                work(index, unsafe { std::slice::from_raw_parts_mut(output.at(start), chunk_len.min(len - start)) });
+                work(index, unsafe { std::slice::from_raw_parts_mut(output.add(start), chunk_len.min(len - start)) });
             }
         });
     }
 }
-
-/// `output` shared with the tasks that each take their own chunks of it.
-struct SharedOutput<T>(*mut T);
-
-impl<T> SharedOutput<T> {
-    /// A method, not a field read, so that closures capture the whole (`Sync`) wrapper.
-    fn at(&self, offset: usize) -> *mut T {
-        // SAFETY: callers stay inside the slice the pointer came from.
-        unsafe { self.0.add(offset) }
-    }
-}
-// SAFETY: each task touches only its own chunks, and `T: Send` lets them move between threads.
-unsafe impl<T: Send> Sync for SharedOutput<T> {}
 
 #[cfg(test)]
 mod tests {

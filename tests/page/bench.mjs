@@ -258,11 +258,11 @@ function forwardPasses(page, request) {
 
 /**
  * The forward-only rows, 2 threads and 1, and ONNX Runtime Web's reference rows where it can run
- * (else a note says why). Returns { rows, reference, notes }.
+ * (else a note says why). Returns { rows, notes, version (onnxruntime-web's), reference }.
  */
 async function forwardRows(browser) {
   if (!(await served('bench/forward-worker.js'))) {
-    return { rows: [], reference: null, notes: ['forward passes alone not measured: the server does not serve /bench/ (run this through cargo xtask bench)'] };
+    return { rows: [], version: null, reference: null, notes: ['forward passes alone not measured: the server does not serve /bench/ (run this through cargo xtask bench)'] };
   }
   const version = onnxRuntimeVersion();
   const missing = !version || !(await served('bench/ort/ort.wasm.min.mjs'))
@@ -300,7 +300,8 @@ async function forwardRows(browser) {
   } finally {
     await context.close();
   }
-  return { rows, notes, reference: reference.length > 0 ? { source: 'onnxruntime-web', version, rows: reference } : null };
+  const measured = reference.length > 0;
+  return { rows, notes, version: measured ? version : null, reference: measured ? { source: 'onnxruntime-web', rows: reference } : null };
 }
 
 async function main() {
@@ -369,9 +370,8 @@ async function main() {
   }
 
   const versions = { chromium: chromiumVersion };
-  if (forward.reference) versions['onnxruntime-web'] = forward.reference.version;
-  const reference = forward.reference && { source: forward.reference.source, rows: forward.reference.rows };
-  const report = { source: 'browser', versions, webgpu_adapter: adapter, quick: QUICK, rows, notes, reference };
+  if (forward.version) versions['onnxruntime-web'] = forward.version;
+  const report = { source: 'browser', versions, webgpu_adapter: adapter, quick: QUICK, rows, notes, reference: forward.reference };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 

@@ -14,8 +14,8 @@ use burn::tensor::{DType, Tensor};
 use burn_flex::{FlexTensor, Layout};
 
 use super::{Checkpointing, autodiff_flex_f32, contiguous};
-use crate::kernels::{Matrix, OutputPointer, matmul, new_tensor, pointwise, values};
-use crate::parallel;
+use crate::kernels::{Matrix, matmul, new_tensor, pointwise, values};
+use crate::parallel::{self, OutputPointer};
 
 /// Pixels per task of the input gradient, as the forward kernel's tiles.
 const TASK_PIXELS: usize = 512;
