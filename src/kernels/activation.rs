@@ -1,5 +1,7 @@
 //! The activations as the fused kernels' last step, on values still in cache.
 
+use std::mem::MaybeUninit;
+
 use crate::parallel::for_each_chunk;
 use crate::model::Activation;
 
@@ -7,27 +9,46 @@ use crate::model::Activation;
 pub(super) const CHUNK: usize = 16 * 1024;
 
 /// `activation` on every value, in place.
-///
-/// Both branch-free forms let the compiler vectorise the loop, and both keep a NaN a NaN, as
-/// burn's `relu6` and `silu` do.
 #[inline(always)]
 pub fn apply(activation: Activation, values: &mut [f32]) {
     match activation {
-        Activation::Relu6 => {
-            // Not `clamp`: the branch form keeps NaN as NaN and compiles to a min/max pair.
-            #[allow(clippy::manual_clamp)]
-            for value in values {
-                let x = *value;
-                *value = if x < 0.0 { 0.0 } else if x > 6.0 { 6.0 } else { x };
-            }
-        }
-        // x · sigmoid(x) = x / (1 + e^-x); at x → -∞ it is x / ∞ = -0, as it should be.
-        Activation::Swish => {
-            for value in values {
-                *value /= 1.0 + (-*value).exp();
-            }
+        Activation::Relu6 => values.iter_mut().for_each(|value| *value = relu6(*value)),
+        Activation::Swish => values.iter_mut().for_each(|value| *value = swish(*value)),
+    }
+}
+
+/// `into[i] = activation(values[i])`, or a copy without an activation: one vectorised pass,
+/// where a copy and then [`apply`] would be two calls per row, and rows can be 7 values long.
+#[inline(always)]
+pub fn apply_into(activation: Option<Activation>, values: &[f32], into: &mut [MaybeUninit<f32>]) {
+    let pairs = into.iter_mut().zip(values);
+    match activation {
+        Some(Activation::Relu6) => pairs.for_each(|(into, &value)| {
+            into.write(relu6(value));
+        }),
+        Some(Activation::Swish) => pairs.for_each(|(into, &value)| {
+            into.write(swish(value));
+        }),
+        None => {
+            into.write_copy_of_slice(values);
         }
     }
+}
+
+// Both branch-free forms let the compiler vectorise their loops, and both keep a NaN a NaN, as
+// burn's `relu6` and `silu` do.
+
+/// Not `clamp`: the branch form keeps NaN as NaN and compiles to a min/max pair.
+#[allow(clippy::manual_clamp)]
+#[inline(always)]
+fn relu6(x: f32) -> f32 {
+    if x < 0.0 { 0.0 } else if x > 6.0 { 6.0 } else { x }
+}
+
+/// x · sigmoid(x) = x / (1 + e^-x); at x → -∞ it is x / ∞ = -0, as it should be.
+#[inline(always)]
+fn swish(x: f32) -> f32 {
+    x / (1.0 + (-x).exp())
 }
 
 /// [`apply`] on a whole tensor's values, on every core.

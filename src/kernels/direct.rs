@@ -1,7 +1,7 @@
 //! Direct convolution with its bias and activation, for convolutions that read few input
 //! channels per output channel: the depthwise ones (one) and the stem (three, the colours).
-//! burn's `flex` runs their strided cases as scalar code; here every kernel tap is one vectorised
-//! multiply-add over a band of output rows.
+//! burn's `flex` runs their strided cases as scalar code; here each block of consecutive outputs
+//! is summed over every kernel tap in vector registers.
 
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
@@ -19,9 +19,14 @@ pub const MAX_GROUP_CHANNELS: usize = 4;
 const MIN_TASK_ELEMENTS: usize = 4096;
 /// Tasks that the output channels of one group are split into, at least where they can be.
 const GROUP_SPLITS: usize = 4;
-/// Accumulator values per band of output rows: 16 KiB, which stays in the L1 cache while every
-/// kernel tap adds to it.
+/// Accumulator values per band of output rows: 16 KiB, where the band's sums wait in the L1
+/// cache for their activation and their copy into the output.
 const ACCUMULATOR_ELEMENTS: usize = 4096;
+/// Consecutive outputs summed together over every kernel tap, held in vector registers
+/// meanwhile: 8 WebAssembly or SSE vectors, 4 AVX2 or 2 AVX-512 ones. Adding one tap at a time
+/// to an accumulator in memory instead loads and stores every sum once per tap, which bound the
+/// kernel (a fifth of the page's forward pass before).
+const BLOCK: usize = 32;
 
 /// Where each output pixel reads, with TensorFlow's "same" padding as burn's
 /// `PaddingConfig2d::Same` computes it: `ceil(size / stride)` outputs, the odd padding pixel at
@@ -44,6 +49,22 @@ impl Geometry {
         let begin = |size_in: usize, size_out: usize| ((size_out - 1) * stride + kernel).saturating_sub(size_in) / 2;
         Self { in_h, in_w, out_h, out_w, kernel, stride, pad_top: begin(in_h, out_h), pad_left: begin(in_w, out_w) }
     }
+
+    fn phase_plane(&self) -> PhasePlane {
+        // A tap moves at most `reach` phase rows and columns from the output pixel; one spare
+        // row keeps the last band's reads inside the plane, and a block that starts in a band's
+        // last row reads at most `BLOCK` values past the rows.
+        let reach = (self.kernel - 1) / self.stride;
+        let (rows, row_len) = (self.out_h + reach + 1, self.out_w + reach);
+        PhasePlane { rows, row_len, len: rows * row_len + BLOCK }
+    }
+}
+
+/// The size of a phase plane ([`output_planes`]): `rows × row_len` values, then [`BLOCK`] zeros.
+struct PhasePlane {
+    rows: usize,
+    row_len: usize,
+    len: usize,
 }
 
 /// # Shapes
@@ -93,8 +114,16 @@ pub fn direct_conv(
 }
 
 thread_local! {
-    /// [`output_planes`]' phase planes and accumulator, reused from task to task.
-    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// [`output_planes`]' buffers, reused from task to task: allocating in every task would take
+    /// the allocator's lock, which the pool's threads share in WebAssembly.
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { values: Vec::new(), taps: Vec::new() }) };
+}
+
+struct Scratch {
+    /// The phase planes, the accumulator and a padded input row.
+    values: Vec<f32>,
+    /// Each tap as where it reads, relative to the output's own phase position, and its weight.
+    taps: Vec<(usize, f32)>,
 }
 
 /// Output channels that read the same input planes:
@@ -103,9 +132,10 @@ thread_local! {
 ///
 /// The inputs are first copied, zero-padded, into `stride × stride` phase planes (phase `(a, b)`
 /// holds padded pixels `(stride·i + a, stride·j + b)`). Every kernel tap then reads one phase
-/// plane at a fixed offset, so it becomes a single multiply-add over a run of consecutive values
-/// as long as a band of output rows, which the compiler vectorises whatever the plane's width.
-/// The accumulator rows are as wide as a phase row; the columns past `out_w` are scratch.
+/// plane at a fixed offset, so a run of consecutive outputs, as long as a band of output rows,
+/// reads a run of consecutive values for each tap, which the compiler vectorises whatever the
+/// plane's width. The accumulator rows are as wide as a phase row; the columns past `out_w`, and
+/// the last block's values past the band, are scratch.
 ///
 /// Compiled for each x86 vector width too: the portable x86-64 target stops at SSE2.
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
@@ -116,75 +146,95 @@ fn output_planes(
     geometry: &Geometry,
     activation: Option<Activation>,
     output: &mut [MaybeUninit<f32>],
-    scratch: &mut Vec<f32>,
+    scratch: &mut Scratch,
 ) {
-    let &Geometry { in_h, in_w, out_h, out_w, kernel, stride, pad_top, pad_left } = geometry;
-    let in_plane = in_h * in_w;
-    let group_channels = input.len() / in_plane;
-    // A tap moves at most `reach` phase rows and columns from the output pixel; one spare row
-    // keeps the last band's reads inside the plane.
-    let reach = (kernel - 1) / stride;
-    let (phase_h, phase_w) = (out_h + reach + 1, out_w + reach);
-    let phase_len = phase_h * phase_w;
+    let &Geometry { in_h, in_w, out_h, out_w, kernel, stride, .. } = geometry;
+    let group_channels = input.len() / (in_h * in_w);
+    let PhasePlane { rows: _, row_len: phase_w, len: phase_len } = geometry.phase_plane();
     let phases_len = group_channels * stride * stride * phase_len;
     let band_rows = (ACCUMULATOR_ELEMENTS / phase_w).max(1);
-    scratch.resize(phases_len + band_rows * phase_w, 0.0);
-    let (phases, accumulator) = scratch.split_at_mut(phases_len);
+    let accumulator_len = (band_rows * phase_w).next_multiple_of(BLOCK);
+    let Scratch { values, taps } = scratch;
+    values.resize(phases_len + accumulator_len + stride * phase_w, 0.0);
+    let (phases, rest) = values.split_at_mut(phases_len);
+    let (accumulator, padded_row) = rest.split_at_mut(accumulator_len);
 
-    for (phase_index, phase) in phases.chunks_exact_mut(phase_len).enumerate() {
-        let (channel, row_phase, column_phase) =
-            (phase_index / (stride * stride), phase_index / stride % stride, phase_index % stride);
-        let input = &input[channel * in_plane..][..in_plane];
-        // Phase columns `j` in `first..last` read input column `stride·j + column_phase - pad_left`.
-        let first = pad_left.saturating_sub(column_phase).div_ceil(stride).min(phase_w);
-        let last = (in_w + pad_left).saturating_sub(column_phase).div_ceil(stride).clamp(first, phase_w);
-        for (i, row) in phase.chunks_exact_mut(phase_w).enumerate() {
-            let Some(ih) = (stride * i + row_phase).checked_sub(pad_top).filter(|&ih| ih < in_h) else {
-                row.fill(0.0);
-                continue;
-            };
-            let source = &input[ih * in_w..][..in_w];
-            row[..first].fill(0.0);
-            row[last..].fill(0.0);
-            let source = &source[stride * first + column_phase - pad_left..];
-            if stride == 1 {
-                row[first..last].copy_from_slice(&source[..last - first]);
-            } else {
-                for (value, &pixel) in row[first..last].iter_mut().zip(source.iter().step_by(stride)) {
-                    *value = pixel;
-                }
-            }
-        }
-    }
+    split_into_phases(input, geometry, phases, padded_row);
 
     let filter_len = group_channels * kernel * kernel;
     let planes = output.chunks_exact_mut(out_h * out_w).zip(filters.chunks_exact(filter_len)).zip(biases);
     for ((output, filter), bias) in planes {
-        for band_start in (0..out_h).step_by(band_rows) {
-            let rows = band_rows.min(out_h - band_start);
-            let accumulator = &mut accumulator[..rows * phase_w];
-            accumulator.fill(bias);
-            for channel in 0..group_channels {
-                for kh in 0..kernel {
-                    for kw in 0..kernel {
-                        let phase_index = (channel * stride + kh % stride) * stride + kw % stride;
-                        let phase = &phases[phase_index * phase_len..][..phase_len];
-                        let taps = &phase[(band_start + kh / stride) * phase_w + kw / stride..][..accumulator.len()];
-                        let weight = filter[(channel * kernel + kh) * kernel + kw];
-                        for (sum, &tap) in accumulator.iter_mut().zip(taps) {
-                            *sum += weight * tap;
-                        }
-                    }
+        taps.clear();
+        for channel in 0..group_channels {
+            for kh in 0..kernel {
+                for kw in 0..kernel {
+                    let phase_index = (channel * stride + kh % stride) * stride + kw % stride;
+                    let offset = phase_index * phase_len + kh / stride * phase_w + kw / stride;
+                    taps.push((offset, filter[(channel * kernel + kh) * kernel + kw]));
                 }
             }
+        }
+        for band_start in (0..out_h).step_by(band_rows) {
+            let rows = band_rows.min(out_h - band_start);
+            let band = &mut accumulator[..(rows * phase_w).next_multiple_of(BLOCK)];
+            for (index, sums) in band.chunks_exact_mut(BLOCK).enumerate() {
+                let start = band_start * phase_w + index * BLOCK;
+                sum_block(phases, taps, start, bias, sums.try_into().expect("chunks of BLOCK"));
+            }
             let rows = output[band_start * out_w..].chunks_exact_mut(out_w);
-            for (row, sums) in rows.zip(accumulator.chunks_exact_mut(phase_w)) {
-                let sums = &mut sums[..out_w];
-                if let Some(activation) = activation {
-                    activation::apply(activation, sums);
-                }
-                row.write_copy_of_slice(sums);
+            for (row, sums) in rows.zip(band.chunks_exact(phase_w)) {
+                activation::apply_into(activation, &sums[..out_w], row);
             }
         }
     }
+}
+
+/// Copies the input planes into their phase planes, one after another: for each input channel and row phase, its `stride` column
+/// phases. Each input row is copied into `padded_row` (`stride × phase_w` values, its padding
+/// zeroed once here) and then split among the column phases, a vectorised deinterleave at stride
+/// 2: copying every second value straight from the input ran as scalar code in WebAssembly.
+fn split_into_phases(input: &[f32], geometry: &Geometry, phases: &mut [f32], padded_row: &mut [f32]) {
+    let &Geometry { in_h, in_w, stride, pad_top, pad_left, .. } = geometry;
+    let PhasePlane { rows: phase_h, row_len: phase_w, len: phase_len } = geometry.phase_plane();
+    // Padded columns `pad_left..end` hold the input row; the rest stay zero.
+    let end = (pad_left + in_w).min(padded_row.len());
+    padded_row.fill(0.0);
+    for (index, planes) in phases.chunks_exact_mut(stride * phase_len).enumerate() {
+        let (channel, row_phase) = (index / stride, index % stride);
+        let input = &input[channel * (in_h * in_w)..][..in_h * in_w];
+        for i in 0..phase_h {
+            let row = i * phase_w;
+            let Some(ih) = (stride * i + row_phase).checked_sub(pad_top).filter(|&ih| ih < in_h) else {
+                planes.chunks_exact_mut(phase_len).for_each(|plane| plane[row..][..phase_w].fill(0.0));
+                continue;
+            };
+            padded_row[pad_left..end].copy_from_slice(&input[ih * in_w..][..end - pad_left]);
+            match stride {
+                1 => planes[row..][..phase_w].copy_from_slice(padded_row),
+                2 => {
+                    let (even, odd) = planes.split_at_mut(phase_len);
+                    let rows = even[row..][..phase_w].iter_mut().zip(&mut odd[row..][..phase_w]);
+                    for ((even, odd), pair) in rows.zip(padded_row.chunks_exact(2)) {
+                        (*even, *odd) = (pair[0], pair[1]);
+                    }
+                }
+                _ => unreachable!("fused_conv takes strides 1 and 2 only"),
+            }
+        }
+        planes.chunks_exact_mut(phase_len).for_each(|plane| plane[phase_h * phase_w..].fill(0.0));
+    }
+}
+
+/// `sums[i] = bias + Σ weight · phases[offset + start + i]` over the taps, for one block of
+/// outputs: the sums stay in registers from the first tap to the last.
+#[inline(always)]
+fn sum_block(phases: &[f32], taps: &[(usize, f32)], start: usize, bias: f32, sums: &mut [f32; BLOCK]) {
+    let mut block = [bias; BLOCK];
+    for &(offset, weight) in taps {
+        let values: &[f32; BLOCK] = phases[start + offset..][..BLOCK].try_into().expect("a slice of BLOCK");
+        for (sum, &value) in block.iter_mut().zip(values) {
+            *sum += weight * value;
+        }
+    }
+    *sums = block;
 }

@@ -176,16 +176,16 @@ pub fn run(mut args: TrainArgs) -> Result<std::process::ExitCode> {
     let parallel = (devices.len() > 1).then(|| DataParallel::new(devices));
 
     let (train_folder, val_folder) = load_folders(&args)?;
-    if let Some(checkpoint) = &resumed {
-        if checkpoint.state.classes != train_folder.classes || checkpoint.state.arch != arch {
-            bail!(
-                "incompatible --resume checkpoint: it trains {} on classes {:?}, this run {} on {:?}",
-                checkpoint.state.arch,
-                checkpoint.state.classes,
-                arch,
-                train_folder.classes
-            );
-        }
+    if let Some(checkpoint) = &resumed
+        && (checkpoint.state.classes != train_folder.classes || checkpoint.state.arch != arch)
+    {
+        bail!(
+            "incompatible --resume checkpoint: it trains {} on classes {:?}, this run {} on {:?}",
+            checkpoint.state.arch,
+            checkpoint.state.classes,
+            arch,
+            train_folder.classes
+        );
     }
     let classes = train_folder.classes.clone();
     let mut skipped = train_folder.skipped.clone();
@@ -480,17 +480,17 @@ impl Run {
             if improved {
                 self.save(&model, optimizer, "best")?;
             }
-            if (epoch + 1) % self.args.save_interval.max(1) == 0 {
+            if (epoch + 1).is_multiple_of(self.args.save_interval.max(1)) {
                 self.save(&model, optimizer, &format!("epoch-{:03}", epoch + 1))?;
             }
             self.write_metrics()?;
             // burn-train's `MetricEarlyStoppingStrategy` reads its `Learner`'s metric store; here the
             // count lives in the checkpoint, so that a resumed run keeps its patience.
-            if let Some(patience) = self.args.early_stopping {
-                if self.state.progress.epochs_without_improvement >= patience {
-                    eprintln!("early stopping: no improvement of {:?} in {patience} epochs", self.args.monitor);
-                    break;
-                }
+            if let Some(patience) = self.args.early_stopping
+                && self.state.progress.epochs_without_improvement >= patience
+            {
+                eprintln!("early stopping: no improvement of {:?} in {patience} epochs", self.args.monitor);
+                break;
             }
         }
         if let Some((score, epoch)) = self.state.progress.best {
