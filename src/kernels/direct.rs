@@ -181,7 +181,7 @@ fn output_planes(
                 let start = band_start * phase_w + index * BLOCK;
                 sum_block(phases, taps, start, bias, sums.try_into().expect("chunks of BLOCK"));
             }
-            let rows = output[band_start * out_w..].chunks_exact_mut(out_w);
+            let rows = output[band_start * out_w..][..rows * out_w].chunks_exact_mut(out_w);
             for (row, sums) in rows.zip(band.chunks_exact(phase_w)) {
                 activation::apply_into(activation, &sums[..out_w], row);
             }
@@ -189,10 +189,11 @@ fn output_planes(
     }
 }
 
-/// Copies the input planes into their phase planes, one after another: for each input channel and row phase, its `stride` column
-/// phases. Each input row is copied into `padded_row` (`stride × phase_w` values, its padding
-/// zeroed once here) and then split among the column phases, a vectorised deinterleave at stride
-/// 2: copying every second value straight from the input ran as scalar code in WebAssembly.
+/// Copies the input planes into their phase planes, one after another: for each input channel
+/// and row phase, its `stride` column phases. Each input row is copied into `padded_row`
+/// (`stride × phase_w` values, its padding zeroed once here) and then split among the column
+/// phases, a vectorised deinterleave at stride 2: copying every second value straight from the
+/// input ran as scalar code in WebAssembly.
 fn split_into_phases(input: &[f32], geometry: &Geometry, phases: &mut [f32], padded_row: &mut [f32]) {
     let &Geometry { in_h, in_w, stride, pad_top, pad_left, .. } = geometry;
     let PhasePlane { rows: phase_h, row_len: phase_w, len: phase_len } = geometry.phase_plane();
