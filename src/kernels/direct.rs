@@ -15,6 +15,8 @@ use crate::model::Activation;
 
 /// Most input channels per group that this kernel takes; wider convolutions are matrix products.
 pub const MAX_GROUP_CHANNELS: usize = 4;
+/// Largest stride this kernel takes (EfficientNet's): its phase planes are split for 1 and 2.
+pub const MAX_STRIDE: usize = 2;
 /// Output elements per task at least: a 7×7 plane alone is too little work to schedule.
 const MIN_TASK_ELEMENTS: usize = 4096;
 /// Tasks that the output channels of one group are split into, at least where they can be.
@@ -219,7 +221,7 @@ fn split_into_phases(input: &[f32], geometry: &Geometry, phases: &mut [f32], pad
                         (*even, *odd) = (pair[0], pair[1]);
                     }
                 }
-                _ => unreachable!("fused_conv takes strides 1 and 2 only"),
+                _ => unreachable!("fused_conv takes strides up to MAX_STRIDE only"),
             }
         }
         planes.chunks_exact_mut(phase_len).for_each(|plane| plane[phase_h * phase_w..].fill(0.0));

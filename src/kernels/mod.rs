@@ -50,7 +50,7 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
         && matches!(conv.padding, PaddingConfig2d::Same | PaddingConfig2d::Valid);
     let direct = kernel_h == kernel_w
         && conv.stride[0] == conv.stride[1]
-        && conv.stride[0] <= 2
+        && conv.stride[0] <= direct::MAX_STRIDE
         && conv.dilation == [1, 1]
         && group_channels <= direct::MAX_GROUP_CHANNELS
         && channels_in == group_channels * conv.groups
@@ -280,7 +280,7 @@ mod tests {
             Conv2dConfig::new([8, 4], [3, 3]).with_padding(PaddingConfig2d::Same), // 8 channels per group
             Conv2dConfig::new([8, 8], [3, 3]).with_groups(8),                    // padding not "same"
             Conv2dConfig::new([8, 8], [1, 1]).with_groups(2),                    // grouped 1×1
-            Conv2dConfig::new([8, 8], [3, 3]).with_groups(8).with_stride([3, 3]).with_padding(PaddingConfig2d::Same),
+            Conv2dConfig::new([8, 8], [3, 3]).with_groups(8).with_stride([3, 3]).with_padding(PaddingConfig2d::Same), // stride 3
             Conv2dConfig::new([8, 8], [3, 3]).with_groups(8).with_dilation([2, 2]).with_padding(PaddingConfig2d::Same),
         ] {
             let conv = conv.init(&device);
