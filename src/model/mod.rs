@@ -5,6 +5,7 @@ mod config;
 mod conv_norm;
 mod drop_connect;
 mod efficientnet;
+mod frozen;
 mod mbconv;
 mod squeeze_excitation;
 pub mod weights;

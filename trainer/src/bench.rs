@@ -271,7 +271,7 @@ fn fine_tune(arch: Arch, frozen: bool, repeats: Repeats, device: &Device) -> Res
     let device = device.clone().autodiff();
     device.seed(0);
     let model = EfficientNetConfig::from_arch(arch).with_num_classes(FINE_TUNE_CLASSES).init(&device);
-    let mut model = Some(if frozen { train::freeze_backbone(model) } else { model });
+    let mut model = Some(if frozen { model.freeze_backbone() } else { model });
     let mut optimizer = train::sgd(train::DEFAULT_MOMENTUM, train::DEFAULT_WEIGHT_DECAY);
     let loss = train::training_loss(train::DEFAULT_LABEL_SMOOTHING, None, &device);
     let inputs = Tensor::<4>::random([BATCH, 3, IMAGE_SIZE, IMAGE_SIZE], Distribution::Normal(0.0, 1.0), &device);

@@ -247,7 +247,7 @@ pub fn run(mut args: TrainArgs) -> Result<std::process::ExitCode> {
     std::fs::create_dir_all(&args.checkpoint_dir)
         .with_context(|| format!("cannot create {}", args.checkpoint_dir.display()))?;
     ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
-    let model = if args.freeze_backbone { freeze_backbone(model) } else { model };
+    let model = if args.freeze_backbone { model.freeze_backbone() } else { model };
     run.train(model, &mut optimizer, &train, &val)
 }
 
@@ -350,14 +350,6 @@ pub fn training_step(
     let value = f64::from(batch_loss.clone().into_scalar::<f32>());
     let gradients = GradientsParams::from_grads(batch_loss.backward(), &model);
     (optimizer.step(learning_rate, model, gradients), value)
-}
-
-/// Trains only the classifier: stem, blocks and head (batch norm included) stay as they are.
-pub fn freeze_backbone(mut model: EfficientNet) -> EfficientNet {
-    model.stem = model.stem.freeze();
-    model.blocks = model.blocks.freeze();
-    model.head = model.head.freeze();
-    model
 }
 
 /// A seed for one (run, epoch, item) triple: splitmix64 over the three, so every random draw can
