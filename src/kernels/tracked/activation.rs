@@ -82,7 +82,7 @@ fn gradient(activation: Activation, state: &FlexTensor, grad: FlexTensor) -> Fle
             }
             Activation::Swish => {
                 for (grad, &input) in grad.iter_mut().zip(kept) {
-                    let sigmoid = 1.0 / (1.0 + (-input).exp());
+                    let sigmoid = 1.0 / (1.0 + activation::exp(-input));
                     *grad *= sigmoid * (1.0 + input * (1.0 - sigmoid));
                 }
             }
