@@ -296,7 +296,16 @@ def main():
     # output for the JSON alone.
     with contextlib.redirect_stdout(sys.stderr):
         rows, notes = measure(args)
-    report = {"source": "pytorch", "versions": versions(), "threads": args.threads, "quick": args.quick, "rows": rows, "notes": notes}
+    report = {
+        "source": "pytorch",
+        "versions": versions(),
+        "threads": args.threads,
+        # How glibc's malloc was told to run (cargo xtask bench keeps freed memory, see there).
+        "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
+        "quick": args.quick,
+        "rows": rows,
+        "notes": notes,
+    }
     json.dump(report, sys.stdout, indent=2)
     print()
 

@@ -150,6 +150,13 @@ fn native(trainer: &Path, work: &Path, quick: bool) -> Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{}: not JSON", json.display()))
 }
 
+/// glibc's malloc told to keep what PyTorch frees, as the trainer's mimalloc keeps what it frees
+/// (trainer/src/allocator.rs): no block is mmapped on its own and the heap is never trimmed.
+/// With glibc's defaults PyTorch's batch-16 forward pass ran at about half the speed, faulting
+/// its activations' pages back in at every batch, and which rows suffered depended on what ran
+/// before them in the process (docs/PERFORMANCE.md, 12.).
+const KEEP_FREED_MEMORY: &str = "glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=17179869184";
+
 /// The PyTorch rows, or why there are none. Torch gets as many threads as the native side had,
 /// and the folder row the architecture of the bundle `trainer bench` evaluated, which it also
 /// exports to `onnx_model` for the browser rows' reference.
@@ -161,6 +168,7 @@ fn pytorch(native: &Value, quick: bool, onnx_model: &Path) -> Result<Value, Stri
     })?;
     let mut command = Command::new(python);
     command.args(["tests/bench/torch_bench.py", "--threads", &native["threads"].to_string()]);
+    command.env("GLIBC_TUNABLES", KEEP_FREED_MEMORY);
     let rows = native["rows"].as_array().into_iter().flatten();
     if let Some(arch) = rows.filter(|row| row["id"] == "eval/folder").find_map(|row| row["arch"].as_str()) {
         command.args(["--eval-arch", arch, "--export-onnx"]).arg(onnx_model);

@@ -60,7 +60,7 @@ impl Run {
             "machine": self.machine,
             "versions": versions,
             "native": { "backend": self.native["backend"], "threads": self.native["threads"] },
-            "pytorch": self.pytorch.as_ref().map(|pytorch| json!({ "threads": pytorch["threads"] })),
+            "pytorch": self.pytorch.as_ref().map(|pytorch| json!({ "threads": pytorch["threads"], "glibc_tunables": pytorch["glibc_tunables"] })),
             "browser": {
                 "wasm_profile": self.wasm_profile,
                 "webgpu_adapter": self.browser["webgpu_adapter"],
@@ -88,10 +88,11 @@ pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>) -> St
          images per second, higher is better. *speed vs reference* is effilens' speed divided by\n\
          the reference's in the same run, on the same machine and threads: above 1× effilens is\n\
          faster. The native rows' reference is PyTorch (lukemelas `efficientnet-pytorch` and its\n\
-         Lite fork, random weights); the browser rows' is ONNX Runtime Web's wasm backend in the\n\
-         same Chromium, running an ONNX export of the same architecture: `session.run` alone, so\n\
-         beside the folder rows (which decode every image and show the results) it is a batch of\n\
-         16 images already in memory. *vs previous* is the change of the median since the\n\
+         Lite fork, random weights), run since 2026-12-04 with glibc's malloc keeping the memory it\n\
+         frees, as effilens' trainer keeps it (docs/PERFORMANCE.md, 12.); the browser rows' is ONNX\n\
+         Runtime Web's wasm backend in the same Chromium, running an ONNX export of the same\n\
+         architecture: `session.run` alone, so beside the folder rows (which decode every image\n\
+         and show the results) it is a batch of 16 images already in memory. *vs previous* is the change of the median since the\n\
          previous run; it says slower or faster only when the median left the previous run's\n\
          range.\n",
     );
@@ -258,6 +259,9 @@ fn native_title(run: &Value) -> String {
     );
     if let Some(threads) = run["pytorch"].get("threads") {
         title += &format!("; reference: PyTorch {}, {threads} threads", run["versions"]["torch"].as_str().unwrap_or_default());
+        if let Some(tunables) = run["pytorch"]["glibc_tunables"].as_str() {
+            title += &format!(", glibc malloc keeping freed memory (`GLIBC_TUNABLES={tunables}`)");
+        }
     }
     title
 }
@@ -386,7 +390,7 @@ mod tests {
             machine: json!({ "cpu": "Test CPU", "cores": 2, "memory_gib": 4.0, "os": "Linux" }),
             versions: Map::new(),
             native: json!({ "backend": "burn flex (CPU)", "threads": 2, "rows": native, "notes": ["a native note"] }),
-            pytorch: pytorch.map(|rows| json!({ "threads": 2, "versions": { "torch": "2.0" }, "rows": rows, "notes": [] })),
+            pytorch: pytorch.map(|rows| json!({ "threads": 2, "glibc_tunables": "glibc.malloc.trim_threshold=1", "versions": { "torch": "2.0" }, "rows": rows, "notes": [] })),
             browser: json!({
                 "versions": { "chromium": "1.0", "onnxruntime-web": "1.30.0" },
                 "rows": [stats("browser/forward", "ms", 25.0, 24.0, 26.0), stats("browser/folder", "img/s", 40.0, 39.0, 41.0)],
@@ -418,7 +422,7 @@ mod tests {
         assert_eq!(latest["notes"], json!(["a native note", "a run note"]));
         let text = run_section(&latest, None);
         assert!(text.contains("| forward/b1 (ms) | 10.0 (9.0–11.0) | 20.0 (19.0–21.0) | 2.00× |"), "{text}");
-        assert!(text.contains("reference: PyTorch 2.0, 2 threads"), "{text}");
+        assert!(text.contains("reference: PyTorch 2.0, 2 threads, glibc malloc keeping freed memory (`GLIBC_TUNABLES=glibc.malloc.trim_threshold=1`)"), "{text}");
         assert!(text.contains("reference: ONNX Runtime Web 1.30.0 (wasm backend"), "{text}");
         assert!(text.contains("| browser/forward (ms) | 25.0 (24.0–26.0) | 20.0 (19.0–21.0) | 0.80× |"), "{text}");
     }
