@@ -13,7 +13,7 @@ pub(super) const CHUNK: usize = 16 * 1024;
 pub fn apply(activation: Activation, values: &mut [f32]) {
     match activation {
         Activation::Relu6 => values.iter_mut().for_each(|value| *value = relu6(*value)),
-        Activation::Swish => values.iter_mut().for_each(|value| *value = swish(*value)),
+        Activation::Swish => swish_in_place(values),
     }
 }
 
@@ -26,13 +26,30 @@ pub fn apply_into(activation: Option<Activation>, values: &[f32], into: &mut [Ma
         Some(Activation::Relu6) => pairs.for_each(|(into, &value)| {
             into.write(relu6(value));
         }),
-        Some(Activation::Swish) => pairs.for_each(|(into, &value)| {
-            into.write(swish(value));
-        }),
+        Some(Activation::Swish) => swish_into(values, into),
         None => {
             into.write_copy_of_slice(values);
         }
     }
+}
+
+// Swish's loops are functions of their own in WebAssembly: inlined into the kernels, the
+// polynomial of `exp` kept V8 from optimising them for the first ~2 s after the module loaded,
+// and every network, ReLU6 ones included, ran at half speed meanwhile (docs/PERFORMANCE.md, 14.).
+// Natively they are inlined, and so compiled for the kernels' AVX-512 or AVX2.
+
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn swish_in_place(values: &mut [f32]) {
+    values.iter_mut().for_each(|value| *value = swish(*value));
+}
+
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn swish_into(values: &[f32], into: &mut [MaybeUninit<f32>]) {
+    into.iter_mut().zip(values).for_each(|(into, &value)| {
+        into.write(swish(value));
+    });
 }
 
 // Both branch-free forms let the compiler vectorise their loops, and both keep a NaN a NaN, as

@@ -113,10 +113,11 @@ mod tests {
     use super::*;
 
     /// B0 (squeeze-excitation included) on small images, its batch norms' running statistics
-    /// set to those of one batch: far from their initial 0 and 1, so that folding them matters.
+    /// moved halfway to those of one batch: far from their initial 0 and 1, so that folding them
+    /// matters, yet with variances of at least one half, so that no channel amplifies rounding.
     fn model_with_statistics(images: &Tensor<4>, device: &Device) -> EfficientNet {
         let mut config = EfficientNetConfig::from_arch(Arch::B0).with_num_classes(3);
-        config.batch_norm_momentum = 1.0;
+        config.batch_norm_momentum = 0.5;
         let model = config.init(device);
         let _ = model.forward(images.clone());
         model
@@ -134,9 +135,8 @@ mod tests {
         let in_graph = model.features(images.require_grad());
         assert!(fast.is_autodiff() && !fast.is_tracked());
         assert!(in_graph.is_tracked(), "images that learn keep the backbone in the graph");
-        // Features reach ~40 here: summing in another order (effilens' inference kernels, folded
-        // norms) moves them by up to ~1e-5 of that, as the unfolded inference network does too.
-        fast.into_data().assert_approx_eq::<f32>(&in_graph.into_data(), Tolerance::rel_abs(1e-4, 1e-3));
+        // Summing in another order (effilens' inference kernels, folded norms) moves the last bits.
+        fast.into_data().assert_approx_eq::<f32>(&in_graph.into_data(), Tolerance::rel_abs(1e-4, 1e-4));
     }
 
     #[test]
