@@ -122,6 +122,20 @@ fn an_easily_separable_set_is_learned() {
     assert_learned(&checkpoints, &trainer_ok(&args));
 }
 
+/// Only the classifier learns, on ImageNet features that the frozen backbone computes as at
+/// inference.
+#[test]
+fn a_frozen_backbone_learns_the_separable_set() {
+    let work = tempfile::tempdir().unwrap();
+    let (train, val) = badge_split(work.path(), 16, 4, 3);
+    let checkpoints = work.path().join("checkpoints");
+    let mut args = train_args(path(&train), path(&val), path(&checkpoints), "6");
+    // A linear probe on ImageNet features: at the other tests' rate its loss swings from epoch
+    // to epoch (with burn's operations in the backbone as well as with the inference path).
+    args.extend(["--batch-size", "8", "--lr", "0.002", "--freeze-backbone"]);
+    assert_learned(&checkpoints, &trainer_ok(&args));
+}
+
 /// The run's training loss fell and its validation accuracy reached 100 % (metrics.json).
 fn assert_learned(checkpoints: &Path, log: &str) {
     let metrics = read_json(&checkpoints.join("metrics.json"));
