@@ -21,9 +21,8 @@ pub fn apply(activation: Activation, values: &mut [f32]) {
 /// where a copy and then [`apply`] would be two calls per row, and rows can be 7 values long.
 #[inline(always)]
 pub fn apply_into(activation: Option<Activation>, values: &[f32], into: &mut [MaybeUninit<f32>]) {
-    let pairs = into.iter_mut().zip(values);
     match activation {
-        Some(Activation::Relu6) => pairs.for_each(|(into, &value)| {
+        Some(Activation::Relu6) => into.iter_mut().zip(values).for_each(|(into, &value)| {
             into.write(relu6(value));
         }),
         Some(Activation::Swish) => swish_into(values, into),
@@ -70,7 +69,7 @@ fn swish(x: f32) -> f32 {
 }
 
 /// e^x within 2 ulp, in arithmetic the compiler vectorises: `f32::exp` is a call into libm for
-/// each value, which took ~40 % of B0's forward pass (docs/PERFORMANCE.md, 12.).
+/// each value, which took ~40 % of B0's forward pass (docs/PERFORMANCE.md, 14.).
 ///
 /// x = n·ln 2 + r with |r| ≤ ln 2 / 2; e^r is Cephes' `expf` polynomial and 2^n is written into
 /// the exponent's bits. x is first held to [-87, 88], where e^x and 2^n are normal numbers: e^x

@@ -113,26 +113,26 @@ fn train_resume_eval_export_predict() {
 
 #[test]
 fn an_easily_separable_set_is_learned() {
-    let work = tempfile::tempdir().unwrap();
-    let (train, val) = badge_split(work.path(), 16, 4, 3);
-    let checkpoints = work.path().join("checkpoints");
-    let mut args = train_args(path(&train), path(&val), path(&checkpoints), "6");
     // Batches of 8 at a gentler rate: 24 steps in all.
-    args.extend(["--batch-size", "8", "--lr", "0.01"]);
-    assert_learned(&checkpoints, &trainer_ok(&args));
+    assert_learns_the_separable_set(&["--batch-size", "8", "--lr", "0.01"]);
 }
 
 /// Only the classifier learns, on ImageNet features that the frozen backbone computes as at
 /// inference.
 #[test]
 fn a_frozen_backbone_learns_the_separable_set() {
+    // A linear probe on ImageNet features: at the other tests' rate its loss swings from epoch
+    // to epoch (with burn's operations in the backbone as well as with the inference path).
+    assert_learns_the_separable_set(&["--batch-size", "8", "--lr", "0.002", "--freeze-backbone"]);
+}
+
+/// Six epochs on 16 badge images per class, with `extra` arguments, reach [`assert_learned`].
+fn assert_learns_the_separable_set(extra: &[&str]) {
     let work = tempfile::tempdir().unwrap();
     let (train, val) = badge_split(work.path(), 16, 4, 3);
     let checkpoints = work.path().join("checkpoints");
     let mut args = train_args(path(&train), path(&val), path(&checkpoints), "6");
-    // A linear probe on ImageNet features: at the other tests' rate its loss swings from epoch
-    // to epoch (with burn's operations in the backbone as well as with the inference path).
-    args.extend(["--batch-size", "8", "--lr", "0.002", "--freeze-backbone"]);
+    args.extend(extra);
     assert_learned(&checkpoints, &trainer_ok(&args));
 }
 
