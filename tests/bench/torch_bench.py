@@ -20,14 +20,17 @@ With ``--export-onnx PATH`` it also writes that architecture, with the folder's 
 random weights, as ONNX (any batch size): the model the browser benchmark runs in ONNX Runtime
 Web as the reference of the page's own forward passes (tests/page/bench.mjs).
 
+With ``--device cuda`` the rows run on the GPU (decoding stays on the CPU): the reference of the
+GPU rows of ``trainer bench --device wgpu`` (tests/bench/gpu_record.sh).
+
 Usage::
 
-    python tests/bench/torch_bench.py [--quick] [--threads N] [--eval-arch efficientnet-lite0]
-        [--data data/sample/val] [--export-onnx model.onnx]
+    python tests/bench/torch_bench.py [--quick] [--threads N] [--device cpu|cuda]
+        [--eval-arch efficientnet-lite0] [--data data/sample/val] [--export-onnx model.onnx]
 
 Prints one JSON object on standard output (progress goes to standard error)::
 
-    {"source": "pytorch", "versions": {...}, "threads": N, "quick": bool,
+    {"source": "pytorch", "versions": {...}, "threads": N, "device": "cpu", "quick": bool,
      "rows": [{"id", "unit", "median", "min", "max", "runs", "warmup"}], "notes": [...]}
 
 Needs torch and efficientnet-pytorch; without efficientnet-lite-pytorch (or Pillow, for the
@@ -108,23 +111,24 @@ def row(row_id, unit, repeats, seconds, images=1):
     }
 
 
-def random_batch(batch):
-    return torch.randn(batch, 3, IMAGE_SIZE, IMAGE_SIZE)
+def random_batch(batch, device):
+    return torch.randn(batch, 3, IMAGE_SIZE, IMAGE_SIZE).to(device)
 
 
-def forward(package, arch, batch, repeats):
-    model = package.EfficientNet.from_name(arch).eval()
-    inputs = random_batch(batch)
+def forward(package, arch, batch, repeats, device):
+    model = package.EfficientNet.from_name(arch).eval().to(device)
+    inputs = random_batch(batch, device)
 
     def run():
         with torch.inference_mode():
-            model(inputs).numpy()
+            # Reading the logits back waits for the device, as the trainer's rows do.
+            model(inputs).cpu().numpy()
 
     return time_runs(repeats, run)
 
 
-def fine_tune(package, arch, frozen, repeats):
-    model = package.EfficientNet.from_name(arch, num_classes=FINE_TUNE_CLASSES).train()
+def fine_tune(package, arch, frozen, repeats, device):
+    model = package.EfficientNet.from_name(arch, num_classes=FINE_TUNE_CLASSES).train().to(device)
     if frozen:
         # --freeze-backbone: only the classifier learns; the backbone's batch norm keeps its
         # statistics (eval mode) and nothing behind the classifier needs gradients.
@@ -139,8 +143,8 @@ def fine_tune(package, arch, frozen, repeats):
         weight_decay=WEIGHT_DECAY,
     )
     loss_function = torch.nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)
-    inputs = random_batch(BATCH)
-    targets = torch.arange(BATCH) % FINE_TUNE_CLASSES
+    inputs = random_batch(BATCH, device)
+    targets = (torch.arange(BATCH) % FINE_TUNE_CLASSES).to(device)
 
     def run():
         optimizer.zero_grad(set_to_none=True)
@@ -179,18 +183,18 @@ def prepare(path, lite):
     return (values - mean) / std
 
 
-def folder_evaluation(package, arch, data, threads, repeats):
+def folder_evaluation(package, arch, data, threads, repeats, device):
     classes, images = folder_images(data)
     if not images:
         raise RuntimeError(f"{data}: no images")
-    model = package.EfficientNet.from_name(arch, num_classes=len(classes)).eval()
+    model = package.EfficientNet.from_name(arch, num_classes=len(classes)).eval().to(device)
     lite = arch.startswith("efficientnet-lite")
 
     def run():
         with ThreadPoolExecutor(max_workers=threads) as pool, torch.inference_mode():
             for start in range(0, len(images), BATCH):
                 paths = [path for path, _ in images[start : start + BATCH]]
-                inputs = torch.stack(list(pool.map(lambda path: prepare(path, lite), paths)))
+                inputs = torch.stack(list(pool.map(lambda path: prepare(path, lite), paths))).to(device)
                 torch.softmax(model(inputs), dim=1).argmax(dim=1).tolist()
 
     return len(images), time_runs(repeats, run)
@@ -217,6 +221,9 @@ def export_onnx(package, arch, data, path):
 
 def versions():
     found = {"torch": torch.__version__, "python": platform.python_version()}
+    if torch.cuda.is_available():
+        found["cuda"] = torch.version.cuda
+        found["cudnn"] = torch.backends.cudnn.version()
     for name in ("efficientnet_pytorch", "efficientnet_lite_pytorch"):
         with contextlib.suppress(ImportError, AttributeError):
             found[name] = importlib.import_module(name).__version__
@@ -239,14 +246,14 @@ def measure(args):
             continue
         for batch, kind, unit in [(1, "latency", "ms"), (BATCH, "throughput", "img/s")]:
             print(f"timing PyTorch forward, {arch}, batch {batch}…", file=sys.stderr)
-            seconds = forward(package, arch, batch, plan[kind])
+            seconds = forward(package, arch, batch, plan[kind], args.device)
             rows.append(row(f"forward/{arch}/batch-{batch}", unit, plan[kind], seconds, images=batch))
     for arch, package in packages.items():
         if package is None:
             continue
         for frozen, name in [(False, "full"), (True, "frozen-backbone")]:
             print(f"timing PyTorch fine-tune step, {arch}, {name}…", file=sys.stderr)
-            seconds = fine_tune(package, arch, frozen, plan["fine_tune"])
+            seconds = fine_tune(package, arch, frozen, plan["fine_tune"], args.device)
             rows.append(row(f"fine-tune/{arch}/{name}", "img/s", plan["fine_tune"], seconds, images=BATCH))
     if args.eval_arch:
         package = package_for(args.eval_arch)
@@ -256,7 +263,9 @@ def measure(args):
             notes.append("PyTorch folder row skipped: Pillow is not installed")
         else:
             print(f"timing PyTorch folder evaluation of {args.data}…", file=sys.stderr)
-            count, seconds = folder_evaluation(package, args.eval_arch, args.data, args.threads, plan["evaluation"])
+            count, seconds = folder_evaluation(
+                package, args.eval_arch, args.data, args.threads, plan["evaluation"], args.device
+            )
             rows.append(row("eval/folder", "img/s", plan["evaluation"], seconds, images=count))
     if args.export_onnx:
         package = package_for(args.eval_arch) if args.eval_arch else None
@@ -286,9 +295,16 @@ def main():
         help="time trainer eval's work on --data with random weights of this architecture "
         "(the bundle's that trainer bench evaluated); without it the folder row is left out",
     )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where the network runs: cpu, cuda or cuda:N (torch's defaults, cuDNN's TF32 convolutions included)",
+    )
     parser.add_argument("--data", type=Path, default=ROOT / "data/sample/val", help="labeled folder: DIR/<class>/<image>")
     parser.add_argument("--export-onnx", type=Path, help="also write --eval-arch as ONNX here (see above)")
     args = parser.parse_args()
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error(f"--device {args.device}: this torch sees no CUDA device")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -300,6 +316,8 @@ def main():
         "source": "pytorch",
         "versions": versions(),
         "threads": args.threads,
+        "device": args.device,
+        "gpu": torch.cuda.get_device_name(torch.device(args.device)) if args.device.startswith("cuda") else None,
         # How glibc's malloc was told to run (cargo xtask bench keeps freed memory, see there).
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
         "quick": args.quick,

@@ -114,8 +114,10 @@ fn gpu_heading(record: &Value) -> String {
     format!("{date}, {}", if gpus.is_empty() { "no GPU named by the driver".into() } else { gpus.join(", ") })
 }
 
-/// A `trainer bench --device flex --device …` record from a machine with a GPU: each benchmark on
-/// every device of the run side by side, with each device's speed over flex's on that machine.
+/// A `trainer bench --device flex --device …` record from a machine with a GPU
+/// (tests/bench/gpu_record.sh): each benchmark on every device of the run side by side, with each
+/// device's speed over flex's on that machine, and over PyTorch's on the GPU where the record
+/// holds PyTorch's rows (key `pytorch`: `torch_bench.py --device cuda` output).
 fn gpu_section(record: &Value) -> String {
     let machine = &record["machine"];
     let devices: Vec<&str> = record["devices"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -132,9 +134,29 @@ fn gpu_section(record: &Value) -> String {
         if record["quick"] == true { " (a quick run: fewer repetitions)" } else { "" },
         record["threads"],
     );
+    let pytorch = &record["pytorch"];
+    let pytorch_rows = rows_of(pytorch);
+    let pytorch_device = pytorch["device"].as_str().unwrap_or("cuda");
+    if !pytorch_rows.is_empty() {
+        let versions = &pytorch["versions"];
+        text += &format!(
+            "The reference is PyTorch {} (CUDA {}, cuDNN {}) on `{pytorch_device}` ({}), as torch runs by \
+             default: cuDNN may pick TF32 convolutions.\n\n",
+            versions["torch"].as_str().unwrap_or("?"),
+            versions["cuda"].as_str().unwrap_or("?"),
+            versions["cudnn"],
+            pytorch["gpu"].as_str().unwrap_or("an unnamed GPU"),
+        );
+    } else {
+        text += "No PyTorch reference: the machine had no Python with torch, efficientnet_pytorch and a CUDA device.\n\n";
+    }
     let mut columns = vec!["benchmark".to_owned(), "flex (CPU)".to_owned()];
     for device in &others {
         columns.extend([(*device).to_owned(), format!("{device} vs flex")]);
+    }
+    if !pytorch_rows.is_empty() {
+        columns.push(format!("PyTorch {pytorch_device}"));
+        columns.extend(others.iter().map(|device| format!("{device} vs PyTorch")));
     }
     let mut lines = vec![
         format!("| {} |", columns.join(" | ")),
@@ -149,8 +171,12 @@ fn gpu_section(record: &Value) -> String {
         for device in &others {
             let on_device = find(&format!("{id}@{device}"));
             cells.push(on_device.map_or("—".into(), figure));
-            let ratio = on_device.and_then(|on_device| Some(speed_ratio(unit, on_device["median"].as_f64()?, row["median"].as_f64()?)));
-            cells.push(ratio.map_or("—".into(), |ratio| format!("{ratio:.1}×")));
+            cells.push(ratio_cell(unit, on_device, Some(row)));
+        }
+        if !pytorch_rows.is_empty() {
+            let reference = pytorch_rows.iter().find(|reference| reference["id"] == id);
+            cells.push(reference.map_or("—".into(), figure));
+            cells.extend(others.iter().map(|device| ratio_cell(unit, find(&format!("{id}@{device}")), reference)));
         }
         lines.push(format!("| {} |", cells.join(" | ")));
     }
@@ -159,6 +185,12 @@ fn gpu_section(record: &Value) -> String {
         text += &format!("- {}\n", note.as_str().unwrap_or_default());
     }
     text
+}
+
+/// `ours`'s speed over `theirs` as a table cell, or a dash where either row is missing.
+fn ratio_cell(unit: &str, ours: Option<&Value>, theirs: Option<&Value>) -> String {
+    let ratio = || Some(speed_ratio(unit, ours?["median"].as_f64()?, theirs?["median"].as_f64()?));
+    ratio().map_or("—".into(), |ratio| format!("{ratio:.1}×"))
 }
 
 /// One run's context, table and notes; with a `previous` run, a column compares against it.
@@ -382,6 +414,29 @@ mod tests {
         json!({ "id": id, "label": id, "unit": unit, "median": median, "min": min, "max": max, "runs": 5, "warmup": 1 })
     }
 
+    /// The page of a one-row CPU run and `gpu`.
+    fn page_with_gpu_record(gpu: &Value) -> String {
+        page(&run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]), None, Some(gpu))
+    }
+
+    /// A `trainer bench --device flex --device wgpu` record of two benchmarks.
+    fn gpu_record() -> Value {
+        json!({
+            "time": "2025-02-01T08:00:00Z",
+            "machine": { "cpu": "Big CPU", "cores": 16, "memory_gib": 128.0, "os": "Linux", "gpus": ["Test GPU"] },
+            "devices": ["flex", "wgpu"],
+            "threads": 16,
+            "quick": false,
+            "rows": [
+                stats("forward/b1", "ms", 20.0, 19.0, 21.0),
+                stats("fine-tune", "img/s", 10.0, 9.0, 11.0),
+                stats("forward/b1@wgpu", "ms", 2.0, 1.9, 2.1),
+                stats("fine-tune@wgpu", "img/s", 300.0, 290.0, 310.0),
+            ],
+            "notes": [],
+        })
+    }
+
     fn run(native: Vec<Value>, pytorch: Option<Vec<Value>>, sizes: Vec<Value>) -> Value {
         Run {
             time: "2025-01-31T12:00:00Z".into(),
@@ -452,25 +507,29 @@ mod tests {
 
     #[test]
     fn a_gpu_record_shows_each_benchmark_on_every_device_with_its_speed_over_flex() {
-        let gpu = json!({
-            "time": "2025-02-01T08:00:00Z",
-            "machine": { "cpu": "Big CPU", "cores": 16, "memory_gib": 128.0, "os": "Linux", "gpus": ["Test GPU"] },
-            "devices": ["flex", "wgpu"],
-            "threads": 16,
-            "quick": false,
-            "rows": [
-                stats("forward/b1", "ms", 20.0, 19.0, 21.0),
-                stats("fine-tune", "img/s", 10.0, 9.0, 11.0),
-                stats("forward/b1@wgpu", "ms", 2.0, 1.9, 2.1),
-                stats("fine-tune@wgpu", "img/s", 300.0, 290.0, 310.0),
-            ],
-            "notes": [],
-        });
-        let latest = run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]);
-        let page = page(&latest, None, Some(&gpu));
+        let gpu = gpu_record();
+        let page = page_with_gpu_record(&gpu);
         assert!(page.contains("## On a GPU: 2025-02-01, Test GPU"), "{page}");
         assert!(page.contains("| benchmark | flex (CPU) | wgpu | wgpu vs flex |"), "{page}");
         assert!(page.contains("| forward/b1 (ms) | 20.0 (19.0–21.0) | 2.00 (1.90–2.10) | 10.0× |"), "{page}");
         assert!(page.contains("| fine-tune (img/s) | 10.0 (9.0–11.0) | 300 (290–310) | 30.0× |"), "{page}");
+        assert!(page.contains("No PyTorch reference"), "{page}");
+        assert!(!page.contains("vs PyTorch"), "{page}");
+    }
+
+    #[test]
+    fn a_gpu_record_with_pytorch_rows_compares_each_gpu_device_with_them() {
+        let mut gpu = gpu_record();
+        gpu["pytorch"] = json!({
+            "device": "cuda",
+            "gpu": "Test GPU",
+            "versions": { "torch": "9.9", "cuda": "13.0", "cudnn": 91200 },
+            "rows": [stats("forward/b1", "ms", 4.0, 3.9, 4.1)],
+        });
+        let page = page_with_gpu_record(&gpu);
+        assert!(page.contains("PyTorch 9.9 (CUDA 13.0, cuDNN 91200) on `cuda` (Test GPU)"), "{page}");
+        assert!(page.contains("| benchmark | flex (CPU) | wgpu | wgpu vs flex | PyTorch cuda | wgpu vs PyTorch |"), "{page}");
+        assert!(page.contains("| forward/b1 (ms) | 20.0 (19.0–21.0) | 2.00 (1.90–2.10) | 10.0× | 4.00 (3.90–4.10) | 2.0× |"), "{page}");
+        assert!(page.contains("| fine-tune (img/s) | 10.0 (9.0–11.0) | 300 (290–310) | 30.0× | — | — |"), "{page}");
     }
 }
