@@ -148,7 +148,8 @@ fn gpu_section(record: &Value) -> String {
             pytorch["gpu"].as_str().unwrap_or("an unnamed GPU"),
         );
     } else {
-        text += "No PyTorch reference: the machine had no Python with torch, efficientnet_pytorch and a CUDA device.\n\n";
+        text += "No PyTorch reference in this record: `tests/bench/gpu_record.sh` adds one where a Python with \
+                 torch, efficientnet_pytorch and a CUDA device is found.\n\n";
     }
     let mut columns = vec!["benchmark".to_owned(), "flex (CPU)".to_owned()];
     for device in &others {
