@@ -52,7 +52,7 @@ impl Geometry {
         Self { in_h, in_w, out_h, out_w, kernel, stride, pad_top: begin(in_h, out_h), pad_left: begin(in_w, out_w) }
     }
 
-    fn phase_plane(&self) -> PhasePlane {
+    pub(super) fn phase_plane(&self) -> PhasePlane {
         // A tap moves at most `reach` phase rows and columns from the output pixel; one spare
         // row keeps the last band's reads inside the plane, and a block that starts in a band's
         // last row reads at most `BLOCK` values past the rows.
@@ -60,13 +60,21 @@ impl Geometry {
         let (rows, row_len) = (self.out_h + reach + 1, self.out_w + reach);
         PhasePlane { rows, row_len, len: rows * row_len + BLOCK }
     }
+
+    /// Where the tap `(kh, kw)` on input channel `channel` of a group reads in the group's phase
+    /// planes ([`split_into_phases`]), relative to the output pixel's own phase position.
+    pub(super) fn tap_offset(&self, channel: usize, kh: usize, kw: usize) -> usize {
+        let (stride, phase) = (self.stride, self.phase_plane());
+        let phase_index = (channel * stride + kh % stride) * stride + kw % stride;
+        phase_index * phase.len + kh / stride * phase.row_len + kw / stride
+    }
 }
 
 /// The size of a phase plane ([`output_planes`]): `rows × row_len` values, then [`BLOCK`] zeros.
-struct PhasePlane {
-    rows: usize,
-    row_len: usize,
-    len: usize,
+pub(super) struct PhasePlane {
+    pub rows: usize,
+    pub row_len: usize,
+    pub len: usize,
 }
 
 /// # Shapes
@@ -170,9 +178,7 @@ fn output_planes(
         for channel in 0..group_channels {
             for kh in 0..kernel {
                 for kw in 0..kernel {
-                    let phase_index = (channel * stride + kh % stride) * stride + kw % stride;
-                    let offset = phase_index * phase_len + kh / stride * phase_w + kw / stride;
-                    taps.push((offset, filter[(channel * kernel + kh) * kernel + kw]));
+                    taps.push((geometry.tap_offset(channel, kh, kw), filter[(channel * kernel + kh) * kernel + kw]));
                 }
             }
         }
@@ -196,7 +202,7 @@ fn output_planes(
 /// (`stride × phase_w` values, its padding zeroed once here) and then split among the column
 /// phases, a vectorised deinterleave at stride 2: copying every second value straight from the
 /// input ran as scalar code in WebAssembly.
-fn split_into_phases(input: &[f32], geometry: &Geometry, phases: &mut [f32], padded_row: &mut [f32]) {
+pub(super) fn split_into_phases(input: &[f32], geometry: &Geometry, phases: &mut [f32], padded_row: &mut [f32]) {
     let &Geometry { in_h, in_w, stride, pad_top, pad_left, .. } = geometry;
     let PhasePlane { rows: phase_h, row_len: phase_w, len: phase_len } = geometry.phase_plane();
     // Padded columns `pad_left..end` hold the input row; the rest stay zero.

@@ -27,7 +27,7 @@ use burn::backend::{DispatchDevice, Flex};
 use burn::nn::PaddingConfig2d;
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::{DType, Shape, Tensor};
 use burn_flex::{FlexTensor, Layout};
 
 use crate::model::Activation;
@@ -140,13 +140,14 @@ fn values(tensor: &FlexTensor) -> Cow<'_, [f32]> {
 
 /// A tensor of `shape` whose every value `write` sets. The memory is not zeroed first: that
 /// pass cost as much as an activation, for values the kernels overwrite anyway.
-fn new_tensor(shape: [usize; 4], write: impl FnOnce(&mut [MaybeUninit<f32>])) -> FlexTensor {
-    let count = shape.iter().product();
+fn new_tensor(shape: impl Into<Shape>, write: impl FnOnce(&mut [MaybeUninit<f32>])) -> FlexTensor {
+    let shape = shape.into();
+    let count = shape.num_elements();
     let mut values = Vec::with_capacity(count);
     write(&mut values.spare_capacity_mut()[..count]);
     // SAFETY: `write` initialised all `count` values (each kernel's contract).
     unsafe { values.set_len(count) };
-    FlexTensor::new(burn::tensor::Bytes::from_elems(values), Layout::contiguous(shape.into()), DType::F32)
+    FlexTensor::new(burn::tensor::Bytes::from_elems(values), Layout::contiguous(shape), DType::F32)
 }
 
 /// A matrix in memory: where its first value is and how far apart its rows and columns are

@@ -13,6 +13,7 @@ use burn_flex::FlexTensor;
 
 use super::{Checkpointing, autodiff_flex_f32, contiguous};
 use crate::kernels::activation::{self, CHUNK};
+use crate::kernels::new_tensor;
 use crate::model::Activation;
 use crate::parallel::for_each_chunk;
 
@@ -46,18 +47,28 @@ impl Backward<Flex, 1> for ActivationStep {
 
 /// `activation(input)` and the state its backward step keeps. ReLU6 runs in place when the input
 /// is not shared; its output, which the step keeps, is then never written again (a later
-/// operation sees it shared and copies).
+/// operation sees it shared and copies). Swish keeps its input and writes a new tensor in one
+/// pass: in place it would first copy the input it keeps.
 fn forward(activation: Activation, input: FlexTensor) -> (FlexTensor, FlexTensor) {
-    let state = match activation {
-        Activation::Relu6 => None,
-        Activation::Swish => Some(input.clone()),
-    };
-    let mut output = contiguous(input);
-    let count = output.layout().num_elements();
-    // Copies the values first when they are shared (swish's kept input).
-    activation::apply_in_parallel(activation, &mut output.storage_mut::<f32>()[..count]);
-    let state = state.unwrap_or_else(|| output.clone());
-    (output, state)
+    let input = contiguous(input);
+    match activation {
+        Activation::Relu6 => {
+            let mut output = input;
+            let count = output.layout().num_elements();
+            // Copies the values first when they are shared.
+            activation::apply_in_parallel(activation, &mut output.storage_mut::<f32>()[..count]);
+            (output.clone(), output)
+        }
+        Activation::Swish => {
+            let kept = &input.storage::<f32>()[..input.layout().num_elements()];
+            let output = new_tensor(input.layout().shape().clone(), |output| {
+                for_each_chunk(output, CHUNK, 1, |index, output| {
+                    activation::apply_into(Some(activation), &kept[index * CHUNK..][..output.len()], output);
+                });
+            });
+            (output, input)
+        }
+    }
 }
 
 /// The gradient at the activation's input, from the gradient at its output, in place.

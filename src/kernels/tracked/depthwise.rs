@@ -1,14 +1,14 @@
-//! Depthwise convolutions (one input channel per output channel, square kernel, equal strides of
-//! 1 or 2, "same" padding, no bias) with their gradients as direct loops over each plane.
+//! Depthwise convolutions (one input channel per output channel, odd square kernel, equal
+//! strides of 1 or 2, "same" padding, no bias) with their gradients.
 //!
 //! burn computes their input gradient as a transposed convolution and their weight gradient one
 //! group at a time over permuted copies of the input and gradient: together about a quarter of a
-//! fine-tuning step once the 1×1 convolutions had their own kernels. Here the forward pass is
-//! the inference kernel ([`direct`](crate::kernels::direct)); the gradients run plane by plane
-//! (on every core), each kernel tap a multiply-add over every output row of the plane,
-//! vectorised where the stride is 1.
+//! fine-tuning step once the 1×1 convolutions had their own kernels. Here the forward pass and
+//! the input gradient are the inference kernel ([`direct`](crate::kernels::direct)); the weight
+//! gradient reads the phase planes that kernel splits its input into, plane by plane on every
+//! core.
 
-use std::ops::Range;
+use std::cell::RefCell;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
@@ -19,7 +19,7 @@ use burn_flex::{FlexTensor, Layout};
 use multiversion::multiversion;
 
 use super::{Checkpointing, autodiff_flex_f32, contiguous, lane_sum};
-use crate::kernels::direct::{self, Geometry};
+use crate::kernels::direct::{self, Geometry, PhasePlane};
 use crate::kernels::values;
 use crate::parallel::for_each_chunk;
 
@@ -27,14 +27,16 @@ use crate::parallel::for_each_chunk;
 const MIN_TASK_ELEMENTS: usize = 4096;
 
 /// `conv(input)` for a depthwise convolution of `weight` with `stride` (1 or 2) under autodiff on
-/// `flex`; hands `input` back when either is elsewhere or the stride is another.
+/// `flex`; hands `input` back when either is elsewhere, the stride is another or the kernel is
+/// even (whose "same" padding is lopsided, so that turning the filter does not give the input's
+/// gradient).
 ///
 /// # Shapes
 /// - input: `[batch, channels, height, width]`
 /// - weight: `[channels, 1, kernel, kernel]`
 /// - output: `[batch, channels, ceil(height / stride), ceil(width / stride)]`
 pub fn depthwise_conv(input: Tensor<4>, weight: Tensor<4>, stride: usize) -> Result<Tensor<4>, Tensor<4>> {
-    if !matches!(stride, 1 | 2) {
+    if !matches!(stride, 1 | 2) || weight.dims()[2] % 2 == 0 {
         return Err(input);
     }
     let Ok(weight) = autodiff_flex_f32(weight) else { return Err(input) };
@@ -70,30 +72,55 @@ impl Backward<Flex, 2> for DepthwiseStep {
             grads.register::<Flex>(parent.id, weight_gradient(&input, &grad, &geometry));
         }
         if let Some(parent) = input_parent {
-            grads.register::<Flex>(parent.id, input_gradient(&weight, &grad, &geometry));
+            grads.register::<Flex>(parent.id, input_gradient(&weight, grad, &geometry));
         }
     }
 }
 
-/// `∂input`: each output pixel's gradient, times each tap's weight, added to the input pixel the
-/// tap read. One task per input plane (or several small planes).
+/// `∂input`: a stride-1 "same" convolution of the output's gradient with each filter turned by
+/// 180°, which the inference kernel ([`direct`]) computes. At stride 2 the gradient is first
+/// spread onto the input's grid ([`spread_onto_input`]): four times the multiply-adds of
+/// visiting only the pixels a tap reads, but vector code where those loops scattered one value
+/// at a time.
 ///
 /// # Shapes
 /// - weight: `[channels, 1, kernel, kernel]`
 /// - grad: `[batch, channels, out_h, out_w]`
 /// - output: `[batch, channels, in_h, in_w]`
-fn input_gradient(weight: &FlexTensor, grad: &FlexTensor, geometry: &Geometry) -> FlexTensor {
+fn input_gradient(weight: &FlexTensor, grad: FlexTensor, geometry: &Geometry) -> FlexTensor {
+    let taps = geometry.kernel * geometry.kernel;
+    let turned: Vec<f32> = values(weight).chunks_exact(taps).flat_map(|filter| filter.iter().rev().copied()).collect();
+    let grad = match geometry.stride {
+        1 => grad,
+        _ => spread_onto_input(&grad, geometry),
+    };
+    let channels = turned.len() / taps;
+    direct::direct_conv(&grad, &turned, None, [channels, 1, geometry.kernel, geometry.kernel], 1, None)
+}
+
+/// A stride-2 output gradient on the input's grid, zeros between: `grad[r][c]` at input pixel
+/// `(2r + shift_h, 2c + shift_w)`, where `shift` moves the stride-2 padding to the stride-1
+/// padding (`(kernel − 1) / 2` on each side) that [`input_gradient`]'s convolution has. Every
+/// gradient value lands inside the input: `2·(out − 1) + shift < in`.
+///
+/// # Shapes
+/// - grad: `[batch, channels, out_h, out_w]`
+/// - output: `[batch, channels, in_h, in_w]`
+fn spread_onto_input(grad: &FlexTensor, geometry: &Geometry) -> FlexTensor {
     let [batch, channels, _, _] = grad.layout().shape().dims();
-    let (weight, grad) = (values(weight), values(grad));
-    let &Geometry { in_h, in_w, out_h, out_w, kernel, .. } = geometry;
+    let grad = values(grad);
+    let &Geometry { in_h, in_w, out_h, out_w, kernel, pad_top, pad_left, .. } = geometry;
+    let (shift_h, shift_w) = ((kernel - 1) / 2 - pad_top, (kernel - 1) / 2 - pad_left);
     let (in_plane, out_plane) = (in_h * in_w, out_h * out_w);
-    let mut input_grad = vec![0.0f32; batch * channels * in_plane];
-    for_each_chunk(&mut input_grad, in_plane, MIN_TASK_ELEMENTS.div_ceil(in_plane), |plane, input_grad| {
-        let filter = &weight[plane % channels * kernel * kernel..][..kernel * kernel];
-        plane_input_gradient(filter, &grad[plane * out_plane..][..out_plane], geometry, input_grad);
+    let mut spread = vec![0.0f32; batch * channels * in_plane];
+    for_each_chunk(&mut spread, in_plane, MIN_TASK_ELEMENTS.div_ceil(in_plane), |plane, spread| {
+        let grad_rows = grad[plane * out_plane..][..out_plane].chunks_exact(out_w);
+        // Pairs of input rows, the last one alone where `in_h` is odd.
+        for (spread_row, grad_row) in spread.chunks_mut(2 * in_w).zip(grad_rows) {
+            spread_row[shift_h * in_w + shift_w..].iter_mut().step_by(2).zip(grad_row).for_each(|(to, &value)| *to = value);
+        }
     });
-    let shape = [batch, channels, in_h, in_w];
-    FlexTensor::new(Bytes::from_elems(input_grad), Layout::contiguous(shape.into()), DType::F32)
+    FlexTensor::new(Bytes::from_elems(spread), Layout::contiguous([batch, channels, in_h, in_w].into()), DType::F32)
 }
 
 /// `∂weight`: for each tap, Σ over images and output pixels of the pixel's gradient times the
@@ -111,80 +138,46 @@ fn weight_gradient(input: &FlexTensor, grad: &FlexTensor, geometry: &Geometry) -
     let mut weight_grad = vec![0.0f32; channels * kernel * kernel];
     let min_channels = MIN_TASK_ELEMENTS.div_ceil(batch * out_plane * kernel * kernel);
     for_each_chunk(&mut weight_grad, kernel * kernel, min_channels, |channel, taps| {
-        for image in 0..batch {
-            let plane = image * channels + channel;
-            plane_weight_gradient(&input[plane * in_plane..][..in_plane], &grad[plane * out_plane..][..out_plane], geometry, taps);
-        }
+        SCRATCH.with_borrow_mut(|scratch| {
+            for image in 0..batch {
+                let plane = image * channels + channel;
+                let (input, grad) = (&input[plane * in_plane..][..in_plane], &grad[plane * out_plane..][..out_plane]);
+                plane_weight_gradient(input, grad, geometry, taps, scratch);
+            }
+        });
     });
     FlexTensor::new(Bytes::from_elems(weight_grad), Layout::contiguous([channels, 1, kernel, kernel].into()), DType::F32)
 }
 
-/// Output positions along one axis whose tap at `offset` reads inside the input: the tap of
-/// output `o` reads input `o·stride + offset − pad`.
-fn reading_inside(offset: usize, pad: usize, size_in: usize, size_out: usize, stride: usize) -> Range<usize> {
-    let first = pad.saturating_sub(offset).div_ceil(stride);
-    let end = (size_in + pad).saturating_sub(offset).div_ceil(stride).min(size_out);
-    first..end.max(first)
-}
-
-/// One plane of [`input_gradient`], added into `input_grad` (zeroed by the caller).
-#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
-fn plane_input_gradient(filter: &[f32], grad: &[f32], geometry: &Geometry, input_grad: &mut [f32]) {
-    let &Geometry { in_h, in_w, out_h, out_w, kernel, stride, pad_top, pad_left } = geometry;
-    for kh in 0..kernel {
-        for kw in 0..kernel {
-            let weight = filter[kh * kernel + kw];
-            let columns = reading_inside(kw, pad_left, in_w, out_w, stride);
-            if columns.is_empty() {
-                continue;
-            }
-            for row in reading_inside(kh, pad_top, in_h, out_h, stride) {
-                let grad = &grad[row * out_w..][columns.clone()];
-                let input_row = row * stride + kh - pad_top;
-                let first = input_row * in_w + columns.start * stride + kw - pad_left;
-                let targets = &mut input_grad[first..][..(columns.len() - 1) * stride + 1];
-                match stride {
-                    1 => targets.iter_mut().zip(grad).for_each(|(target, &grad)| *target += weight * grad),
-                    _ => targets.iter_mut().step_by(2).zip(grad).for_each(|(target, &grad)| *target += weight * grad),
-                }
-            }
-        }
-    }
+thread_local! {
+    /// [`plane_weight_gradient`]'s buffers, reused from plane to plane.
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// One image's share of one channel's [`weight_gradient`], added into `taps`.
 ///
-/// Row by row: each tap's share of a row is the dot product of the output row's gradient with
-/// the input row as the tap reads it. At stride 2 a tap reads every other input column, so the
-/// row is first split into its even and odd columns, which makes every read consecutive.
+/// The input plane is split into the inference kernel's phase planes, where every tap reads the
+/// pixels of consecutive outputs at consecutive places, and the gradient is laid out in rows as
+/// long as a phase row, zeros past `out_w`. Each tap's share is then one dot product of the two
+/// over the whole plane, summed in vector registers: row by row, planes 7 or 14 pixels wide spent
+/// their time adding up short rows.
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
-fn plane_weight_gradient(input: &[f32], grad: &[f32], geometry: &Geometry, taps: &mut [f32]) {
-    let &Geometry { in_h, in_w, out_h, out_w, kernel, stride, pad_top, pad_left } = geometry;
-    let mut phases = vec![0.0f32; in_w];
-    let odd_start = in_w.div_ceil(2);
-    for kh in 0..kernel {
-        for row in reading_inside(kh, pad_top, in_h, out_h, stride) {
-            let input_row = &input[(row * stride + kh - pad_top) * in_w..][..in_w];
-            let grad_row = &grad[row * out_w..][..out_w];
-            if stride == 2 {
-                let (even, odd) = phases.split_at_mut(odd_start);
-                even.iter_mut().zip(input_row.iter().step_by(2)).for_each(|(phase, &x)| *phase = x);
-                odd.iter_mut().zip(input_row.iter().skip(1).step_by(2)).for_each(|(phase, &x)| *phase = x);
-            }
-            for kw in 0..kernel {
-                let columns = reading_inside(kw, pad_left, in_w, out_w, stride);
-                if columns.is_empty() {
-                    continue;
-                }
-                // The input column the tap reads for the first of `columns`, then every `stride`-th.
-                let first = columns.start * stride + kw - pad_left;
-                let read = match stride {
-                    1 => &input_row[first..],
-                    _ => &phases[first % 2 * odd_start + first / 2..],
-                };
-                taps[kh * kernel + kw] += lane_sum(&grad_row[columns.clone()], &read[..columns.len()], |g, x| g * x);
-            }
-        }
+fn plane_weight_gradient(input: &[f32], grad: &[f32], geometry: &Geometry, taps: &mut [f32], scratch: &mut Vec<f32>) {
+    let &Geometry { out_h, out_w, kernel, stride, .. } = geometry;
+    let PhasePlane { row_len: phase_w, len: phase_len, .. } = geometry.phase_plane();
+    let (phases_len, spread_len) = (stride * stride * phase_len, out_h * phase_w);
+    scratch.resize(phases_len + stride * phase_w + spread_len, 0.0);
+    let (phases, rest) = scratch.split_at_mut(phases_len);
+    let (padded_row, spread) = rest.split_at_mut(stride * phase_w);
+    direct::split_into_phases(input, geometry, phases, padded_row);
+    for (spread_row, grad_row) in spread.chunks_exact_mut(phase_w).zip(grad.chunks_exact(out_w)) {
+        let (row, past) = spread_row.split_at_mut(out_w);
+        row.copy_from_slice(grad_row);
+        past.fill(0.0);
+    }
+    for (tap, sum) in taps.iter_mut().enumerate() {
+        let read = &phases[geometry.tap_offset(0, tap / kernel, tap % kernel)..][..spread_len];
+        *sum += lane_sum(spread, read, |g, x| g * x);
     }
 }
 
@@ -219,8 +212,9 @@ mod tests {
     }
 
     #[test]
-    fn other_strides_are_handed_back() {
+    fn other_strides_and_even_kernels_are_handed_back() {
         let device = Device::flex().autodiff();
         assert!(depthwise_conv(Tensor::ones([1, 2, 6, 6], &device), Tensor::ones([2, 1, 3, 3], &device), 3).is_err());
+        assert!(depthwise_conv(Tensor::ones([1, 2, 6, 6], &device), Tensor::ones([2, 1, 4, 4], &device), 1).is_err());
     }
 }
