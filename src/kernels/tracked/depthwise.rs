@@ -165,19 +165,19 @@ thread_local! {
 fn plane_weight_gradient(input: &[f32], grad: &[f32], geometry: &Geometry, taps: &mut [f32], scratch: &mut Vec<f32>) {
     let &Geometry { out_h, out_w, kernel, stride, .. } = geometry;
     let PhasePlane { row_len: phase_w, len: phase_len, .. } = geometry.phase_plane();
-    let (phases_len, spread_len) = (stride * stride * phase_len, out_h * phase_w);
-    scratch.resize(phases_len + stride * phase_w + spread_len, 0.0);
+    let (phases_len, grad_len) = (stride * stride * phase_len, out_h * phase_w);
+    scratch.resize(phases_len + stride * phase_w + grad_len, 0.0);
     let (phases, rest) = scratch.split_at_mut(phases_len);
-    let (padded_row, spread) = rest.split_at_mut(stride * phase_w);
+    let (padded_row, padded_grad) = rest.split_at_mut(stride * phase_w);
     direct::split_into_phases(input, geometry, phases, padded_row);
-    for (spread_row, grad_row) in spread.chunks_exact_mut(phase_w).zip(grad.chunks_exact(out_w)) {
-        let (row, past) = spread_row.split_at_mut(out_w);
+    for (to, grad_row) in padded_grad.chunks_exact_mut(phase_w).zip(grad.chunks_exact(out_w)) {
+        let (row, past) = to.split_at_mut(out_w);
         row.copy_from_slice(grad_row);
         past.fill(0.0);
     }
     for (tap, sum) in taps.iter_mut().enumerate() {
-        let read = &phases[geometry.tap_offset(0, tap / kernel, tap % kernel)..][..spread_len];
-        *sum += lane_sum(spread, read, |g, x| g * x);
+        let read = &phases[geometry.tap_offset(0, tap / kernel, tap % kernel)..][..grad_len];
+        *sum += lane_sum(padded_grad, read, |g, x| g * x);
     }
 }
 
