@@ -2,6 +2,8 @@
 
 use std::mem::MaybeUninit;
 
+use multiversion::multiversion;
+
 use crate::parallel::for_each_chunk;
 use crate::model::Activation;
 
@@ -21,14 +23,46 @@ pub fn apply(activation: Activation, values: &mut [f32]) {
 /// where a copy and then [`apply`] would be two calls per row, and rows can be 7 values long.
 #[inline(always)]
 pub fn apply_into(activation: Option<Activation>, values: &[f32], into: &mut [MaybeUninit<f32>]) {
+    map_into(activation, values, into, |value| value);
+}
+
+/// `into[i] = activation(input(values[i]))`: [`apply_into`] of values computed on the way, such
+/// as a batch norm's output from its input.
+#[inline(always)]
+pub fn map_into(activation: Option<Activation>, values: &[f32], into: &mut [MaybeUninit<f32>], input: impl Fn(f32) -> f32) {
     match activation {
         Some(Activation::Relu6) => into.iter_mut().zip(values).for_each(|(into, &value)| {
-            into.write(relu6(value));
+            into.write(relu6(input(value)));
         }),
-        Some(Activation::Swish) => swish_into(values, into),
-        None => {
-            into.write_copy_of_slice(values);
-        }
+        Some(Activation::Swish) => swish_into(values, into, input),
+        None => into.iter_mut().zip(values).for_each(|(into, &value)| {
+            into.write(input(value));
+        }),
+    }
+}
+
+/// `grad[i] *= activation'(input(kept[i]))`, in place: the gradient at an activation's input
+/// from the gradient at its output, where `input` recovers the activation's input from what
+/// training kept (ReLU6's output, swish's input, a batch norm's input).
+///
+/// ReLU6 passes the gradient where its input lies strictly between 0 and 6 and stops it where
+/// the output is clamped, as PyTorch's `hardtanh_backward` does: at exactly 0 or 6, where the
+/// derivative is undefined, the gradient stops (burn's masked fills let it through there). Its
+/// output lies strictly inside exactly where its input does, so either can be kept.
+/// Swish: d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+pub fn gradient_in_place(activation: Activation, kept: &[f32], grad: &mut [f32], input: impl Fn(f32) -> f32) {
+    match activation {
+        Activation::Relu6 => grad.iter_mut().zip(kept).for_each(|(grad, &kept)| {
+            let x = input(kept);
+            *grad = if x > 0.0 && x < 6.0 { *grad } else { 0.0 };
+        }),
+        Activation::Swish => grad.iter_mut().zip(kept).for_each(|(grad, &kept)| {
+            let x = input(kept);
+            let sigmoid = 1.0 / (1.0 + exp(-x));
+            *grad *= sigmoid * (1.0 + x * (1.0 - sigmoid));
+        }),
     }
 }
 
@@ -45,9 +79,9 @@ fn swish_in_place(values: &mut [f32]) {
 
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn swish_into(values: &[f32], into: &mut [MaybeUninit<f32>]) {
+fn swish_into(values: &[f32], into: &mut [MaybeUninit<f32>], input: impl Fn(f32) -> f32) {
     into.iter_mut().zip(values).for_each(|(into, &value)| {
-        into.write(swish(value));
+        into.write(swish(input(value)));
     });
 }
 
@@ -75,7 +109,7 @@ fn swish(x: f32) -> f32 {
 /// the exponent's bits. x is first held to [-87, 88], where e^x and 2^n are normal numbers: e^x
 /// saturates at 1.6e-38 and 1.7e38 instead of reaching 0 and ∞. NaN stays NaN.
 #[inline(always)]
-pub(super) fn exp(x: f32) -> f32 {
+fn exp(x: f32) -> f32 {
     // ln 2 in two parts: the first has few enough bits that n · LN_2_HIGH is exact.
     const LN_2_HIGH: f32 = 0.693_359_4;
     const LN_2_LOW: f32 = -2.121_944_4e-4;
@@ -98,7 +132,14 @@ pub(super) fn exp(x: f32) -> f32 {
 
 /// [`apply`] on a whole tensor's values, on every core.
 pub fn apply_in_parallel(activation: Activation, values: &mut [f32]) {
-    for_each_chunk(values, CHUNK, 1, |_, chunk| apply(activation, chunk));
+    for_each_chunk(values, CHUNK, 1, |_, chunk| apply_vectorised(activation, chunk));
+}
+
+/// [`apply`], compiled for each x86 width: the portable x86-64 target stops at SSE2, and swish's
+/// `exp` is arithmetic enough to be bound by it.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn apply_vectorised(activation: Activation, values: &mut [f32]) {
+    apply(activation, values);
 }
 
 #[cfg(test)]

@@ -85,17 +85,17 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
     Ok(Tensor::from_primitive::<Flex>(output))
 }
 
-/// `norm.forward(input)` for a batch norm that trains, natively under autodiff on the CPU
-/// ([`tracked`]). Hands any other case back: inference, frozen norms, WebGPU, other backends.
+/// `activation(norm.forward(input))` for a batch norm that trains, natively under autodiff on the
+/// CPU ([`tracked`]). Hands any other case back: inference, frozen norms, WebGPU, other backends.
 ///
 /// # Shapes
 /// - input, output: `[batch, channels, height, width]`
-pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm) -> Result<Tensor<4>, Tensor<4>> {
+pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm, activation: Option<Activation>) -> Result<Tensor<4>, Tensor<4>> {
     #[cfg(not(target_arch = "wasm32"))]
-    return tracked::batch_norm_train(input, norm);
+    return tracked::batch_norm_train(input, norm, activation);
     #[cfg(target_arch = "wasm32")]
     {
-        let _ = norm;
+        let _ = (norm, activation);
         Err(input)
     }
 }

@@ -60,8 +60,8 @@ impl ConvNorm {
 
     /// The unit, then `activation` if there is one. Once the norm is folded, the convolution, its
     /// bias and the activation run as one pass where [`kernels::fused_conv`] can; before (in
-    /// training), the convolution and the batch norm take effilens' kernels where there are some
-    /// ([`kernels::batch_norm_train`]).
+    /// training), the convolution and the batch norm with the activation take effilens' kernels
+    /// where there are some ([`kernels::batch_norm_train`]).
     ///
     /// # Shapes
     /// - input: `[batch, channels[0], height, width]`
@@ -75,7 +75,10 @@ impl ConvNorm {
         };
         let output = match self.norm_folded {
             true => output,
-            false => kernels::batch_norm_train(output, &self.norm).unwrap_or_else(|output| self.norm.forward(output)),
+            false => match kernels::batch_norm_train(output, &self.norm, activation) {
+                Ok(output) => return output,
+                Err(output) => self.norm.forward(output),
+            },
         };
         match activation {
             Some(activation) => activation.apply(output),

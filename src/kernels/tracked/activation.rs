@@ -4,12 +4,15 @@
 //! masked fills going forward and two more masked fills going back, each a single-threaded pass;
 //! `silu` went through `flex`'s scalar `sigmoid`.
 
+use std::mem::MaybeUninit;
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
+use multiversion::multiversion;
 
 use super::{Checkpointing, autodiff_flex_f32, contiguous};
 use crate::kernels::activation::{self, CHUNK};
@@ -62,44 +65,38 @@ fn forward(activation: Activation, input: FlexTensor) -> (FlexTensor, FlexTensor
         Activation::Swish => {
             let kept = &input.storage::<f32>()[..input.layout().num_elements()];
             let output = new_tensor(input.layout().shape().clone(), |output| {
-                for_each_chunk(output, CHUNK, 1, |index, output| {
-                    activation::apply_into(Some(activation), &kept[index * CHUNK..][..output.len()], output);
-                });
+                for_each_chunk(output, CHUNK, 1, |index, output| activate_into(activation, &kept[index * CHUNK..][..output.len()], output));
             });
             (output, input)
         }
     }
 }
 
-/// The gradient at the activation's input, from the gradient at its output, in place.
-///
-/// ReLU6 passes the gradient where its output lies strictly between 0 and 6 and stops it where
-/// the output is clamped, as PyTorch's `hardtanh_backward` does: at exactly 0 or 6, where the
-/// derivative is undefined, the gradient stops (burn's masked fills let it through there; the
-/// output alone, which is all the step keeps, cannot tell an input of 0 from one below).
-/// Swish: d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
+/// [`activation::apply_into`], compiled for each x86 width (the portable x86-64 target stops at
+/// SSE2, which bounds swish's `exp`).
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn activate_into(activation: Activation, values: &[f32], into: &mut [MaybeUninit<f32>]) {
+    activation::apply_into(Some(activation), values, into);
+}
+
+/// The gradient at the activation's input, from the gradient at its output, in place
+/// ([`activation::gradient_in_place`]; the state is ReLU6's output or swish's input, either of
+/// which tells where ReLU6 clamped).
 fn gradient(activation: Activation, state: &FlexTensor, grad: FlexTensor) -> FlexTensor {
     let state = contiguous(state.clone());
     let kept = &state.storage::<f32>()[..state.layout().num_elements()];
     let mut grad = contiguous(grad);
     assert_eq!(grad.layout().num_elements(), kept.len(), "an activation's gradient has its output's shape");
     for_each_chunk(&mut grad.storage_mut::<f32>()[..kept.len()], CHUNK, 1, |index, grad| {
-        let kept = &kept[index * CHUNK..][..grad.len()];
-        match activation {
-            Activation::Relu6 => {
-                for (grad, &output) in grad.iter_mut().zip(kept) {
-                    *grad = if output > 0.0 && output < 6.0 { *grad } else { 0.0 };
-                }
-            }
-            Activation::Swish => {
-                for (grad, &input) in grad.iter_mut().zip(kept) {
-                    let sigmoid = 1.0 / (1.0 + activation::exp(-input));
-                    *grad *= sigmoid * (1.0 + input * (1.0 - sigmoid));
-                }
-            }
-        }
+        gradient_chunk(activation, &kept[index * CHUNK..][..grad.len()], grad);
     });
     grad
+}
+
+/// [`activation::gradient_in_place`] of kept values, compiled for each x86 width.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn gradient_chunk(activation: Activation, kept: &[f32], grad: &mut [f32]) {
+    activation::gradient_in_place(activation, kept, grad, |kept| kept);
 }
 
 #[cfg(test)]

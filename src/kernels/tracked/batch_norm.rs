@@ -1,12 +1,17 @@
-//! Batch normalisation in training: batch statistics, running statistics updated, gradients for
-//! the input, γ and β.
+//! Batch normalisation in training, with the activation that follows it: batch statistics,
+//! running statistics updated, gradients for the input, γ and β.
 //!
 //! burn's generic lowering computes each channel's statistics over a copy of the activation with
 //! batch and channels swapped, then normalises in several more passes, and its backward pass
 //! does the same again: with the convolutions on their own kernels, batch norm and those copies
 //! were over a third of a fine-tuning step. Here the forward pass reads the input three times
-//! (mean, variance, normalisation) and writes the output once; the backward pass reads the
-//! input and gradient to sum each channel, then once more to write the input gradient.
+//! (mean, variance, normalisation and activation) and writes the output once; the backward pass
+//! reads the input and gradient twice, writing the gradient in place each time: first the
+//! gradient at the norm's output (through the activation) with its sums per channel, then the
+//! input's. The activation is fused because every pass here is bound by memory: on its own it
+//! read and wrote every value once more each way, and kept a second tensor of the batch.
+
+use std::mem::MaybeUninit;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
@@ -15,21 +20,23 @@ use burn::backend::{Autodiff, Flex};
 use burn::nn::BatchNorm;
 use burn::tensor::{Bytes, DType, Tensor};
 use burn_flex::{FlexTensor, Layout};
+use multiversion::multiversion;
 
 use super::{Checkpointing, autodiff_flex_f32, contiguous, lane_sum};
-use crate::kernels::{new_tensor, values};
-use crate::parallel::for_each_chunk;
+use crate::kernels::{activation, new_tensor, values};
+use crate::model::Activation;
+use crate::parallel::{OutputPointer, for_each_chunk};
 
 /// Values per task at least: a 7×7 plane alone is too little work to schedule.
 const MIN_TASK_ELEMENTS: usize = 4096;
 
-/// `norm.forward(input)` for a batch norm that trains (under autodiff on `flex`, not frozen):
-/// normalised with the batch's statistics, which also move the running ones as burn's
+/// `activation(norm.forward(input))` for a batch norm that trains (under autodiff on `flex`, not
+/// frozen): normalised with the batch's statistics, which also move the running ones as burn's
 /// `BatchNorm` moves them. Hands any other case back.
 ///
 /// # Shapes
 /// - input, output: `[batch, channels, height, width]`
-pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm) -> Result<Tensor<4>, Tensor<4>> {
+pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm, activation: Option<Activation>) -> Result<Tensor<4>, Tensor<4>> {
     // A channel count that is not the norm's is burn's to report.
     if !norm.training.is_enabled() || norm.gamma.dims() != [input.dims()[1]] {
         return Err(input);
@@ -41,12 +48,13 @@ pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm) -> Result<Tensor<4>,
     let input = autodiff_flex_f32(input)?;
     let prepared = BatchNormStep.prepare::<Checkpointing>([input.node(), gamma.node(), beta.node()]).compute_bound().stateful();
     let input = contiguous(input.into_primitive());
-    let (gamma, beta) = (values(gamma.primitive()).into_owned(), values(beta.primitive()).into_owned());
+    let (gamma, beta) = (values(gamma.primitive()), values(beta.primitive()));
     let statistics = Statistics::of(&input, norm.epsilon);
-    let output = normalise(&input, &statistics, &gamma, &beta);
+    let affine = Affine::of(&statistics, &gamma, &beta);
+    let output = normalise(&input, &affine, activation);
     update_running_statistics(norm, &statistics, &device);
     let output = match prepared {
-        OpsKind::Tracked(prepared) => prepared.finish(State { input, gamma, statistics }, output),
+        OpsKind::Tracked(prepared) => prepared.finish(State { input, statistics, affine, activation }, output),
         OpsKind::UnTracked(prepared) => prepared.finish(output),
     };
     Ok(Tensor::from_primitive::<Autodiff<Flex>>(output))
@@ -65,16 +73,10 @@ impl Statistics {
         let [batch, channels, height, width] = input.layout().shape().dims();
         let plane = height * width;
         let input = values(input);
-        let count = (batch * plane) as f64;
         // [mean, variance] per channel; a task takes whole channels, every image of them.
         let mut moments = vec![0.0f32; 2 * channels];
         for_each_chunk(&mut moments, 2, MIN_TASK_ELEMENTS.div_ceil(batch * plane), |channel, moments| {
-            let planes = || (0..batch).map(|image| &input[(image * channels + channel) * plane..][..plane]);
-            let mean = planes().map(|values| f64::from(lane_sum(values, values, |x, _| x))).sum::<f64>() / count;
-            let centred = mean as f32;
-            let squares = planes().map(|values| f64::from(lane_sum(values, values, |x, _| (x - centred) * (x - centred))));
-            moments[0] = centred;
-            moments[1] = (squares.sum::<f64>() / count) as f32;
+            moments.copy_from_slice(&channel_moments(&input, channel, channels, plane));
         });
         let (mean, variance): (Vec<f32>, Vec<f32>) = moments.chunks_exact(2).map(|pair| (pair[0], pair[1])).unzip();
         let inverse_std = variance.iter().map(|&variance| (1.0 / (f64::from(variance) + epsilon).sqrt()) as f32).collect();
@@ -82,21 +84,57 @@ impl Statistics {
     }
 }
 
-/// `γ · (input − mean) / √(variance + ε) + β`, channel by channel.
-fn normalise(input: &FlexTensor, statistics: &Statistics, gamma: &[f32], beta: &[f32]) -> FlexTensor {
+/// A channel's mean and (biased) variance over every image's plane of it, compiled for each x86
+/// width (the portable x86-64 target stops at SSE2). Each plane sums in f32, the planes in f64.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn channel_moments(input: &[f32], channel: usize, channels: usize, plane: usize) -> [f32; 2] {
+    let count = (input.len() / channels) as f64;
+    let planes = || channel_planes(input, channel, channels, plane);
+    let mean = planes().map(|values| f64::from(lane_sum(values, values, |x, _| x))).sum::<f64>() / count;
+    let centred = mean as f32;
+    let squares: f64 = planes().map(|values| f64::from(lane_sum(values, values, |x, _| (x - centred) * (x - centred)))).sum();
+    [centred, (squares / count) as f32]
+}
+
+/// Each image's plane of one channel.
+fn channel_planes(values: &[f32], channel: usize, channels: usize, plane: usize) -> impl Iterator<Item = &[f32]> {
+    values.chunks_exact(channels * plane).map(move |image| &image[channel * plane..][..plane])
+}
+
+/// The normalisation as `scale · input + shift` per channel: `scale = γ / √(variance + ε)`,
+/// `shift = β − mean · scale`. The backward step recomputes the activation's input with it,
+/// exactly as the forward pass computed it.
+#[derive(Clone, Debug)]
+struct Affine {
+    scale: Vec<f32>,
+    shift: Vec<f32>,
+}
+
+impl Affine {
+    fn of(statistics: &Statistics, gamma: &[f32], beta: &[f32]) -> Self {
+        let scale: Vec<f32> = gamma.iter().zip(&statistics.inverse_std).map(|(gamma, inverse_std)| gamma * inverse_std).collect();
+        let shift = beta.iter().zip(&statistics.mean).zip(&scale).map(|((beta, mean), scale)| beta - mean * scale).collect();
+        Self { scale, shift }
+    }
+}
+
+/// `activation(scale · input + shift)`, channel by channel.
+fn normalise(input: &FlexTensor, affine: &Affine, activation: Option<Activation>) -> FlexTensor {
     let [batch, channels, height, width] = input.layout().shape().dims();
     let plane = height * width;
     let input = values(input);
     new_tensor([batch, channels, height, width], |output| {
         for_each_chunk(output, plane, MIN_TASK_ELEMENTS.div_ceil(plane), |index, output| {
             let channel = index % channels;
-            let scale = gamma[channel] * statistics.inverse_std[channel];
-            let shift = beta[channel] - statistics.mean[channel] * scale;
-            for (output, &x) in output.iter_mut().zip(&input[index * plane..][..plane]) {
-                output.write(x * scale + shift);
-            }
+            normalise_plane(&input[index * plane..][..plane], output, affine.scale[channel], affine.shift[channel], activation);
         });
     })
+}
+
+/// One plane of [`normalise`], compiled for each x86 width.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn normalise_plane(input: &[f32], output: &mut [MaybeUninit<f32>], scale: f32, shift: f32, activation: Option<Activation>) {
+    activation::map_into(activation, input, output, |x| x * scale + shift);
 }
 
 /// `running = (1 − momentum) · running + momentum · batch`, for the mean and the variance, as
@@ -110,12 +148,14 @@ fn update_running_statistics(norm: &BatchNorm, statistics: &Statistics, device: 
     norm.running_var.update(blend(norm.running_var.value_sync(), &statistics.variance));
 }
 
-/// The backward step's state: the forward pass's input, γ and statistics.
+/// The backward step's state: the forward pass's input, statistics, normalisation and
+/// activation.
 #[derive(Clone, Debug)]
 struct State {
     input: FlexTensor,
-    gamma: Vec<f32>,
     statistics: Statistics,
+    affine: Affine,
+    activation: Option<Activation>,
 }
 
 /// The backward step, for the input, γ and β in that order.
@@ -125,44 +165,46 @@ struct BatchNormStep;
 impl Backward<Flex, 3> for BatchNormStep {
     type State = State;
 
-    /// With x̂ the normalised input and g the output's gradient, summed over each channel's
-    /// values: ∂β = Σ g, ∂γ = Σ g·x̂, ∂input = γ / √(variance + ε) · (g − mean(g) − x̂ · mean(g·x̂)).
+    /// With g the gradient at the norm's output (the output's gradient through the activation),
+    /// x̂ the normalised input, and sums over each channel's values: ∂β = Σ g, ∂γ = Σ g·x̂,
+    /// ∂input = γ / √(variance + ε) · (g − mean(g) − x̂ · mean(g·x̂)).
     fn backward(self, ops: Ops<State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [input_parent, gamma_parent, beta_parent] = ops.parents;
-        let grad = contiguous(grads.consume::<Flex>(&ops.node));
-        let State { input, gamma, statistics } = ops.state;
+        let mut grad = contiguous(grads.consume::<Flex>(&ops.node));
+        let State { input, statistics, affine, activation } = ops.state;
         let [batch, channels, height, width] = input.layout().shape().dims();
         let plane = height * width;
-        let (input, grad_values) = (values(&input), values(&grad));
-        let normalised = |channel: usize, x: f32| (x - statistics.mean[channel]) * statistics.inverse_std[channel];
+        let input = values(&input);
+        let count = input.len();
+        // Copies the values first when they are shared.
+        let grad_values = &mut grad.storage_mut::<f32>()[..count];
 
-        // [Σ g, Σ g·x̂] per channel.
+        // The gradient at the norm's output, in place, and [Σ g, Σ g·x̂] per channel. A task
+        // takes whole channels, every image of them: no other task touches their planes.
         let mut sums = vec![0.0f32; 2 * channels];
+        let grad_pointer = OutputPointer(grad_values.as_mut_ptr());
         for_each_chunk(&mut sums, 2, MIN_TASK_ELEMENTS.div_ceil(batch * plane), |channel, sums| {
-            let planes = || (0..batch).map(|image| (image * channels + channel) * plane..(image * channels + channel + 1) * plane);
-            let sum_grad: f64 = planes().map(|range| f64::from(lane_sum(&grad_values[range.clone()], &grad_values[range], |g, _| g))).sum();
-            let sum_grad_normalised: f64 = planes()
-                .map(|range| f64::from(lane_sum(&grad_values[range.clone()], &input[range], |g, x| g * normalised(channel, x))))
-                .sum();
-            sums[0] = sum_grad as f32;
-            sums[1] = sum_grad_normalised as f32;
+            let (mut sum_grad, mut sum_grad_normalised) = (0.0f64, 0.0f64);
+            for (image, input) in channel_planes(&input, channel, channels, plane).enumerate() {
+                // SAFETY: this channel's plane of this image, inside the gradient, this task's alone.
+                let grad = unsafe { std::slice::from_raw_parts_mut(grad_pointer.add((image * channels + channel) * plane), plane) };
+                let [plane_grad, plane_grad_normalised] =
+                    output_gradient_sums(input, grad, &affine, &statistics, channel, activation);
+                sum_grad += f64::from(plane_grad);
+                sum_grad_normalised += f64::from(plane_grad_normalised);
+            }
+            sums.copy_from_slice(&[sum_grad as f32, sum_grad_normalised as f32]);
         });
         let (sum_grad, sum_grad_normalised): (Vec<f32>, Vec<f32>) = sums.chunks_exact(2).map(|pair| (pair[0], pair[1])).unzip();
 
         if let Some(parent) = input_parent {
             let count = (batch * plane) as f32;
-            let input_grad = new_tensor([batch, channels, height, width], |input_grad| {
-                for_each_chunk(input_grad, plane, MIN_TASK_ELEMENTS.div_ceil(plane), |index, input_grad| {
-                    let channel = index % channels;
-                    let scale = gamma[channel] * statistics.inverse_std[channel];
-                    let (mean_grad, mean_grad_normalised) = (sum_grad[channel] / count, sum_grad_normalised[channel] / count);
-                    let values = input[index * plane..][..plane].iter().zip(&grad_values[index * plane..][..plane]);
-                    for (input_grad, (&x, &g)) in input_grad.iter_mut().zip(values) {
-                        input_grad.write(scale * (g - mean_grad - normalised(channel, x) * mean_grad_normalised));
-                    }
-                });
+            for_each_chunk(grad_values, plane, MIN_TASK_ELEMENTS.div_ceil(plane), |index, grad| {
+                let channel = index % channels;
+                let means = [sum_grad[channel] / count, sum_grad_normalised[channel] / count];
+                input_gradient_plane(&input[index * plane..][..plane], grad, &affine, &statistics, channel, means);
             });
-            grads.register::<Flex>(parent.id, input_grad);
+            grads.register::<Flex>(parent.id, grad);
         }
         let vector = |values: Vec<f32>| FlexTensor::new(Bytes::from_elems(values), Layout::contiguous([channels].into()), DType::F32);
         if let Some(parent) = gamma_parent {
@@ -174,17 +216,40 @@ impl Backward<Flex, 3> for BatchNormStep {
     }
 }
 
+/// One plane of the backward step's first pass: the output's gradient through the activation
+/// (in place), then its Σ g and Σ g·x̂. Compiled for each x86 width.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn output_gradient_sums(input: &[f32], grad: &mut [f32], affine: &Affine, statistics: &Statistics, channel: usize, activation: Option<Activation>) -> [f32; 2] {
+    let (scale, shift) = (affine.scale[channel], affine.shift[channel]);
+    if let Some(activation) = activation {
+        activation::gradient_in_place(activation, input, grad, |x| x * scale + shift);
+    }
+    let (mean, inverse_std) = (statistics.mean[channel], statistics.inverse_std[channel]);
+    [lane_sum(grad, grad, |g, _| g), lane_sum(grad, input, |g, x| g * ((x - mean) * inverse_std))]
+}
+
+/// One plane of the input's gradient from the norm output's (in place), given the channel's
+/// mean(g) and mean(g·x̂). Compiled for each x86 width.
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn input_gradient_plane(input: &[f32], grad: &mut [f32], affine: &Affine, statistics: &Statistics, channel: usize, [mean_grad, mean_grad_normalised]: [f32; 2]) {
+    let (scale, mean, inverse_std) = (affine.scale[channel], statistics.mean[channel], statistics.inverse_std[channel]);
+    for (grad, &x) in grad.iter_mut().zip(input) {
+        *grad = scale * (*grad - mean_grad - (x - mean) * inverse_std * mean_grad_normalised);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use burn::module::Module;
     use burn::nn::BatchNormConfig;
+    use burn::tensor::activation::{relu6, silu};
     use burn::tensor::{Device, Distribution};
 
     use super::*;
     use crate::kernels::tracked::test_support::assert_close;
 
     /// Output, the gradients of input, γ and β, and the running mean and variance after one
-    /// training step of `loss = Σ norm(input) · weights`.
+    /// training step of `loss = Σ forward(norm, input) · weights`.
     fn step(forward: impl Fn(&BatchNorm, Tensor<4>) -> Tensor<4>, norm: &BatchNorm, input: &Tensor<4>, weights: &Tensor<4>) -> [Vec<f32>; 6] {
         let input = input.clone().require_grad();
         let output = forward(norm, input.clone());
@@ -200,29 +265,41 @@ mod tests {
         ]
     }
 
+    /// burn's own operations for `activation(norm.forward(input))`.
+    fn burns(norm: &BatchNorm, input: Tensor<4>, activation: Option<Activation>) -> Tensor<4> {
+        let output = norm.forward(input);
+        match activation {
+            Some(Activation::Relu6) => relu6(output),
+            Some(Activation::Swish) => silu(output),
+            None => output,
+        }
+    }
+
     #[test]
-    fn output_gradients_and_running_statistics_match_burns_batch_norm() {
+    fn output_gradients_and_running_statistics_match_burns_batch_norm_and_activation() {
         let device = Device::flex().autodiff();
-        for [batch, channels, height, width] in [[3, 4, 9, 7], [2, 3, 70, 70], [4, 2, 1, 1]] {
+        let shapes = [[3, 4, 9, 7], [2, 3, 70, 70], [4, 2, 1, 1]];
+        for (activation, [batch, channels, height, width]) in [None, Some(Activation::Relu6), Some(Activation::Swish)].into_iter().flat_map(|activation| shapes.map(|shape| (activation, shape))) {
             let norm = || {
                 let norm = BatchNormConfig::new(channels).with_momentum(0.3).init(&device);
-                // γ and β away from 1 and 0, so that a gradient that ignores them shows.
-                let gamma = Tensor::<1>::random([channels], Distribution::Normal(1.0, 0.5), &device);
+                // γ and β away from 1 and 0, so that a gradient that ignores them shows; γ
+                // spreads the output past both of ReLU6's clamps.
+                let gamma = Tensor::<1>::random([channels], Distribution::Normal(2.0, 1.0), &device);
                 let beta = Tensor::<1>::random([channels], Distribution::Normal(0.0, 0.5), &device);
                 BatchNorm { gamma: burn::module::Param::from_tensor(gamma), beta: burn::module::Param::from_tensor(beta), ..norm }
             };
-            let (ours, burns) = (norm(), norm());
-            let burns = burns.load_record(ours.clone().into_record());
+            let (ours, burns_norm) = (norm(), norm());
+            let burns_norm = burns_norm.load_record(ours.clone().into_record());
             let input = Tensor::<4>::random([batch, channels, height, width], Distribution::Normal(2.0, 3.0), &device);
             let weights = Tensor::<4>::random([batch, channels, height, width], Distribution::Normal(0.0, 1.0), &device);
-            let ours = step(|norm, x| batch_norm_train(x, norm).expect("a training batch norm on autodiff flex"), &ours, &input, &weights);
-            let burns = step(|norm, x| norm.forward(x), &burns, &input, &weights);
+            let ours = step(|norm, x| batch_norm_train(x, norm, activation).expect("a training batch norm on autodiff flex"), &ours, &input, &weights);
+            let burns = step(|norm, x| burns(norm, x, activation), &burns_norm, &input, &weights);
             let names = ["output", "input gradient", "γ gradient", "β gradient", "running mean", "running variance"];
             // γ's and β's gradients each sum a channel's values; the others are of size 1.
             let channel_sum = ((batch * height * width) as f32).sqrt();
             let scales = [1.0, 1.0, channel_sum, channel_sum, 1.0, 1.0];
             for ((what, scale), (ours, burns)) in names.iter().zip(scales).zip(ours.iter().zip(&burns)) {
-                assert_close(ours, burns, 2e-4, scale, &format!("{what} of {batch}×{channels}×{height}×{width}"));
+                assert_close(ours, burns, 2e-4, scale, &format!("{what} of {batch}×{channels}×{height}×{width}, {activation:?}"));
             }
         }
     }
@@ -231,8 +308,8 @@ mod tests {
     fn frozen_norms_and_other_devices_are_handed_back() {
         let device = Device::flex().autodiff();
         let frozen = BatchNormConfig::new(2).init(&device).freeze();
-        assert!(batch_norm_train(Tensor::ones([1, 2, 3, 3], &device), &frozen).is_err());
+        assert!(batch_norm_train(Tensor::ones([1, 2, 3, 3], &device), &frozen, None).is_err());
         let plain = Device::flex();
-        assert!(batch_norm_train(Tensor::ones([1, 2, 3, 3], &plain), &BatchNormConfig::new(2).init(&plain)).is_err());
+        assert!(batch_norm_train(Tensor::ones([1, 2, 3, 3], &plain), &BatchNormConfig::new(2).init(&plain), Some(Activation::Swish)).is_err());
     }
 }

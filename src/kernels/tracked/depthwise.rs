@@ -36,7 +36,7 @@ const MIN_TASK_ELEMENTS: usize = 4096;
 /// - weight: `[channels, 1, kernel, kernel]`
 /// - output: `[batch, channels, ceil(height / stride), ceil(width / stride)]`
 pub fn depthwise_conv(input: Tensor<4>, weight: Tensor<4>, stride: usize) -> Result<Tensor<4>, Tensor<4>> {
-    if !matches!(stride, 1 | 2) || weight.dims()[2] % 2 == 0 {
+    if !matches!(stride, 1 | 2) || weight.dims()[2].is_multiple_of(2) {
         return Err(input);
     }
     let Ok(weight) = autodiff_flex_f32(weight) else { return Err(input) };
