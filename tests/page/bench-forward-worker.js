@@ -6,8 +6,10 @@
 // cargo xtask bench's server serves it at /bench/forward-worker.js, beside /bench/model.onnx and
 // /bench/ort/ (onnxruntime-web's dist folder).
 //
-// Request: { engine: 'effilens', build, threads, warmup, runs }
-//        | { engine: 'onnxruntime-web', threads, batch, warmup, runs }
+// Request: { engine: 'effilens', build, backend, threads, warmup, runs }
+//        | { engine: 'onnxruntime-web', backend, threads, batch, warmup, runs }
+//   backend: 'cpu' (effilens' builds cpu and cpu-threads; ONNX Runtime Web's wasm backend) or
+//   'webgpu' (effilens' webgpu build; ONNX Runtime Web's WebGPU backend)
 // Reply:   { values: [ms per forward pass] } | { error: message }
 
 const IMAGE_SIZE = 224;
@@ -24,24 +26,28 @@ async function timeRuns(warmup, runs, pass) {
 }
 
 /** One image through the page's network: Classifier.warmUp, a blank 224² input already in memory. */
-async function effilensPass({ build, threads }) {
+async function effilensPass({ build, backend, threads }) {
   const wasm = await import(new URL(`/pkg/${build}/effilens.js`, self.location.href));
   await wasm.default();
   if (threads > 1) await wasm.initThreadPool(threads);
   const bundle = new URL('/models/logo/', self.location.href);
   const manifest = await (await fetch(new URL('model.json', bundle))).text();
   const weights = await fetch(new URL(JSON.parse(manifest).weights.file, bundle));
-  const classifier = await wasm.Classifier.load(manifest, new Uint8Array(await weights.arrayBuffer()), 'cpu');
+  const classifier = await wasm.Classifier.load(manifest, new Uint8Array(await weights.arrayBuffer()), backend);
   return () => classifier.warmUp();
 }
 
-/** `batch` random images through ONNX Runtime Web's wasm backend (fp32, SIMD, `threads` threads). */
-async function onnxRuntimePass({ threads, batch }) {
-  const ort = await import(new URL('/bench/ort/ort.wasm.min.mjs', self.location.href));
+/**
+ * `batch` random images through ONNX Runtime Web (fp32): its wasm backend (SIMD, `threads`
+ * threads) or its WebGPU backend, each from the bundle that carries only it.
+ */
+async function onnxRuntimePass({ backend, threads, batch }) {
+  const webgpu = backend === 'webgpu';
+  const ort = await import(new URL(`/bench/ort/${webgpu ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs'}`, self.location.href));
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.wasmPaths = new URL('/bench/ort/', self.location.href).href;
   const session = await ort.InferenceSession.create(new URL('/bench/model.onnx', self.location.href).href, {
-    executionProviders: ['wasm'],
+    executionProviders: [webgpu ? 'webgpu' : 'wasm'],
     graphOptimizationLevel: 'all',
   });
   const pixels = Float32Array.from({ length: batch * 3 * IMAGE_SIZE * IMAGE_SIZE }, () => Math.random() * 2 - 1);

@@ -19,13 +19,14 @@
 //   browser/forward/cpu-threads, …/cpu
 //                                 one forward pass alone (a blank 224² image already in memory),
 //                                 in a worker of the served page, 2 threads and 1
+//   browser/forward/webgpu        the same on the WebGPU build (few runs, as above)
 //
 // The forward rows need the files cargo xtask bench serves at /bench/: bench-forward-worker.js
 // and, where the PyTorch step could export it, an ONNX export of the bundled model's
-// architecture, with onnxruntime-web's files (npm ci) at /bench/ort/. ONNX Runtime Web's wasm
-// backend runs that export in the same kind of worker on as many threads, as the reference:
-// `session.run` of one image for the forward rows, of batches of 16 (no decoding) for the folder
-// rows. Its rows come out as { source: "onnxruntime-web", rows } with the ids of
+// architecture, with onnxruntime-web's files (npm ci) at /bench/ort/. ONNX Runtime Web runs that
+// export in the same kind of worker, as the reference: its wasm backend on as many threads beside
+// the CPU rows, its WebGPU backend beside the WebGPU forward row; `session.run` of one image for
+// the forward rows, of batches of 16 (no decoding) for the folder rows. Its rows come out as { source: "onnxruntime-web", rows } with the ids of
 // the rows they are the reference for.
 //
 // Environment: EFFILENS_URL (cargo xtask bench starts the server and sets it), EFFILENS_ROOT and
@@ -256,20 +257,26 @@ function forwardPasses(page, request) {
   );
 }
 
-/**
- * The forward-only rows, 2 threads and 1, and ONNX Runtime Web's reference rows where it can run
- * (else a note says why). Returns { rows, notes, version (onnxruntime-web's), reference }.
- */
-async function forwardRows(browser) {
-  if (!(await served('bench/forward-worker.js'))) {
-    return { rows: [], version: null, reference: null, notes: ['forward passes alone not measured: the server does not serve /bench/ (run this through cargo xtask bench)'] };
-  }
-  const version = onnxRuntimeVersion();
-  const missing = !version || !(await served('bench/ort/ort.wasm.min.mjs'))
+/** Why ONNX Runtime Web cannot run beside the forward rows, or null where it can. */
+async function onnxRuntimeMissing() {
+  return !onnxRuntimeVersion() || !(await served('bench/ort/ort.wasm.min.mjs'))
     ? 'onnxruntime-web is not installed (npm ci)'
     : !(await served('bench/model.onnx'))
       ? 'no ONNX export of the model (cargo xtask bench makes one where PyTorch is installed)'
       : null;
+}
+
+const NOT_SERVED = 'the server does not serve /bench/ (run this through cargo xtask bench)';
+
+/**
+ * The forward-only rows on the CPU, 2 threads and 1, and ONNX Runtime Web's reference rows where
+ * it can run (else a note says why). Returns { rows, notes, reference: [rows] }.
+ */
+async function forwardRows(browser) {
+  if (!(await served('bench/forward-worker.js'))) {
+    return { rows: [], reference: [], notes: [`forward passes alone not measured: ${NOT_SERVED}`] };
+  }
+  const missing = await onnxRuntimeMissing();
   const rows = [];
   const reference = [];
   const notes = missing ? [`ONNX Runtime Web reference not measured: ${missing}`] : [];
@@ -281,16 +288,16 @@ async function forwardRows(browser) {
       const cpu = `CPU, ${threads} thread${threads > 1 ? 's' : ''}`;
       progress(`timing forward passes alone on the ${cpu}…`);
       const [warmup, runs] = PLAN.forward;
-      const ours = await forwardPasses(page, { engine: 'effilens', build: id, threads, warmup, runs });
+      const ours = await forwardPasses(page, { engine: 'effilens', build: id, backend: 'cpu', threads, warmup, runs });
       const label = `forward pass alone, one 224² image already in memory, in a worker, ${cpu}`;
       rows.push(row(`browser/forward/${id}`, label, 'ms', PLAN.forward, ours));
       if (missing) continue;
       try {
         progress(`timing ONNX Runtime Web on ${threads} thread${threads > 1 ? 's' : ''}…`);
-        const single = await forwardPasses(page, { engine: 'onnxruntime-web', threads, batch: 1, warmup, runs });
+        const single = await forwardPasses(page, { engine: 'onnxruntime-web', backend: 'wasm', threads, batch: 1, warmup, runs });
         reference.push(row(`browser/forward/${id}`, label, 'ms', PLAN.forward, single));
         const [batchWarmup, batchRuns] = PLAN.forwardBatch;
-        const batched = await forwardPasses(page, { engine: 'onnxruntime-web', threads, batch: REFERENCE_BATCH, warmup: batchWarmup, runs: batchRuns });
+        const batched = await forwardPasses(page, { engine: 'onnxruntime-web', backend: 'wasm', threads, batch: REFERENCE_BATCH, warmup: batchWarmup, runs: batchRuns });
         const perSecond = batched.map((ms) => (REFERENCE_BATCH * 1000) / ms);
         reference.push(row(`browser/evaluate-folder/${id}`, `forward passes of ${REFERENCE_BATCH} images, no decoding`, 'img/s', PLAN.forwardBatch, perSecond));
       } catch (error) {
@@ -300,8 +307,47 @@ async function forwardRows(browser) {
   } finally {
     await context.close();
   }
-  const measured = reference.length > 0;
-  return { rows, notes, version: measured ? version : null, reference: measured ? { source: 'onnxruntime-web', rows: reference } : null };
+  return { rows, notes, reference };
+}
+
+/**
+ * One forward pass alone on WebGPU, effilens' webgpu build and ONNX Runtime Web's WebGPU
+ * backend, each in a worker of a page of `browser` (launched with WebGPU, offering `adapter`) whose own worker runs
+ * on the CPU, so that nothing else holds the adapter. Few runs: a software adapter takes seconds
+ * a pass. Returns { rows, notes, reference: [rows] }.
+ */
+async function webGpuForwardRows(browser, adapter) {
+  if (!(await served('bench/forward-worker.js'))) {
+    return { rows: [], reference: [], notes: [`forward pass alone on WebGPU not measured: ${NOT_SERVED}`] };
+  }
+  const label = `forward pass alone, one 224² image already in memory, in a worker, WebGPU (${adapter})`;
+  const [warmup, runs] = PLAN.latencyWebGpu;
+  const rows = [];
+  const reference = [];
+  const notes = [];
+  const { page, context } = await openPage(browser, { params: { backend: 'cpu' } });
+  try {
+    await waitForModel(page);
+    progress('timing a forward pass alone on WebGPU…');
+    try {
+      const ours = await forwardPasses(page, { engine: 'effilens', build: 'webgpu', backend: 'webgpu', threads: 1, warmup, runs });
+      rows.push(row('browser/forward/webgpu', label, 'ms', PLAN.latencyWebGpu, ours));
+    } catch (error) {
+      notes.push(`forward pass alone on WebGPU not measured: ${error?.message || error}`);
+    }
+    const missing = await onnxRuntimeMissing();
+    if (missing) return { rows, reference, notes };
+    progress('timing ONNX Runtime Web on WebGPU…');
+    try {
+      const theirs = await forwardPasses(page, { engine: 'onnxruntime-web', backend: 'webgpu', threads: 1, batch: 1, warmup, runs });
+      reference.push(row('browser/forward/webgpu', label, 'ms', PLAN.latencyWebGpu, theirs));
+    } catch (error) {
+      notes.push(`ONNX Runtime Web on WebGPU not measured: ${error?.message || error}`);
+    }
+  } finally {
+    await context.close();
+  }
+  return { rows, reference, notes };
 }
 
 async function main() {
@@ -316,7 +362,7 @@ async function main() {
   rows.push(row('browser/cold-start/cpu', `cold start, navigation → first prediction shown (${imageName}), CPU`, 'ms', PLAN.coldStart, cold));
 
   const cpuBrowser = await launchChromium();
-  let forward = null;
+  const reference = [];
   const chromiumVersion = cpuBrowser.version();
   try {
     // The page as served (cross-origin isolated: the threaded build), then as a host without
@@ -342,8 +388,9 @@ async function main() {
       rows.push(row(`browser/evaluate-folder/${id}`, label, 'img/s', PLAN.folder, perSecond));
       await context.close();
     }
-    forward = await forwardRows(cpuBrowser);
+    const forward = await forwardRows(cpuBrowser);
     rows.push(...forward.rows);
+    reference.push(...forward.reference);
     notes.push(...forward.notes);
   } finally {
     await cpuBrowser.close();
@@ -362,6 +409,10 @@ async function main() {
     } else {
       const label = `warm latency, drop → prediction shown, one image, WebGPU (${adapter})`;
       rows.push(row('browser/latency/webgpu', label, 'ms', PLAN.latencyWebGpu, gpu.values));
+      const forward = await webGpuForwardRows(gpuBrowser, adapter);
+      rows.push(...forward.rows);
+      reference.push(...forward.reference);
+      notes.push(...forward.notes);
     }
   } catch (error) {
     notes.push(`browser WebGPU latency not measured: ${error?.message || error}`);
@@ -370,8 +421,12 @@ async function main() {
   }
 
   const versions = { chromium: chromiumVersion };
-  if (forward.version) versions['onnxruntime-web'] = forward.version;
-  const report = { source: 'browser', versions, webgpu_adapter: adapter, quick: QUICK, rows, notes, reference: forward.reference };
+  const measured = reference.length > 0;
+  if (measured) versions['onnxruntime-web'] = onnxRuntimeVersion();
+  const report = {
+    source: 'browser', versions, webgpu_adapter: adapter, quick: QUICK, rows, notes,
+    reference: measured ? { source: 'onnxruntime-web', rows: reference } : null,
+  };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 

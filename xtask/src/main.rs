@@ -48,9 +48,13 @@ fn main() -> Result<()> {
     }
 }
 
-/// The workspace root (xtask lives one level below it).
+/// The workspace root (xtask lives one level below it): from the manifest directory cargo sets
+/// when it runs xtask (`cargo xtask`), else from the one xtask was compiled in. Run time first:
+/// two checkouts that share a target directory share one xtask binary, which would otherwise
+/// build, test and benchmark the checkout that compiled it.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().expect("xtask is inside the workspace").to_path_buf()
 }
 
 /// Where cargo puts what it builds: `$CARGO_TARGET_DIR` when set (as cargo reads it, relative to

@@ -90,9 +90,10 @@ pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>) -> St
          faster. The native rows' reference is PyTorch (lukemelas `efficientnet-pytorch` and its\n\
          Lite fork, random weights), run since 2026-12-04 with glibc's malloc keeping the memory it\n\
          frees, as effilens' trainer keeps it (docs/PERFORMANCE.md, 12.); the browser rows' is ONNX\n\
-         Runtime Web's wasm backend in the same Chromium, running an ONNX export of the same\n\
-         architecture: `session.run` alone, so beside the folder rows (which decode every image\n\
-         and show the results) it is a batch of 16 images already in memory. *vs previous* is the change of the median since the\n\
+         Runtime Web in the same Chromium, running an ONNX export of the same architecture on its\n\
+         wasm backend (on its WebGPU backend beside the WebGPU forward row): `session.run` alone,\n\
+         so beside the folder rows (which decode every image and show the results) it is a batch\n\
+         of 16 images already in memory. *vs previous* is the change of the median since the\n\
          previous run; it says slower or faster only when the median left the previous run's\n\
          range.\n",
     );
@@ -307,7 +308,7 @@ fn browser_title(run: &Value) -> String {
     );
     if run["browser"]["reference"] == "onnxruntime-web" {
         title += &format!(
-            "; reference: ONNX Runtime Web {} (wasm backend, as many threads), forward passes alone",
+            "; reference: ONNX Runtime Web {} (wasm backend, as many threads; WebGPU backend for WebGPU), forward passes alone",
             run["versions"]["onnxruntime-web"].as_str().unwrap_or_default()
         );
     }
