@@ -198,11 +198,12 @@ fn output_planes(
 }
 
 /// Copies the input planes into their phase planes, one after another: for each input channel
-/// and row phase, its `stride` column phases. At stride 1 the one phase plane is the zero-padded
-/// input, each row copied straight in. At stride 2 each input row is copied into `padded_row`
+/// and row phase, its `stride` column phases. Each input row is copied into `padded_row`
 /// (`stride × phase_w` values, its padding zeroed once here) and then split among the column
-/// phases, a vectorised deinterleave: copying every second value straight from the input ran as
-/// scalar code in WebAssembly.
+/// phases, a vectorised deinterleave at stride 2: copying every second value straight from the
+/// input ran as scalar code in WebAssembly. (Copying stride-1 rows straight into the phase plane
+/// with its padding zeroed around them instead left V8 running the page's first ~2 s of passes
+/// at half speed, docs/PERFORMANCE.md, 22.)
 ///
 /// Natively inlined into its callers, so that it is compiled for their x86 width.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
@@ -221,17 +222,10 @@ pub(super) fn split_into_phases(input: &[f32], geometry: &Geometry, phases: &mut
                 planes.chunks_exact_mut(phase_len).for_each(|plane| plane[row..][..phase_w].fill(0.0));
                 continue;
             };
-            let input_row = &input[ih * in_w..][..end - pad_left];
+            padded_row[pad_left..end].copy_from_slice(&input[ih * in_w..][..end - pad_left]);
             match stride {
-                1 => {
-                    let (padding_left, rest) = planes[row..][..phase_w].split_at_mut(pad_left);
-                    let (values, padding_right) = rest.split_at_mut(input_row.len());
-                    padding_left.fill(0.0);
-                    values.copy_from_slice(input_row);
-                    padding_right.fill(0.0);
-                }
+                1 => planes[row..][..phase_w].copy_from_slice(padded_row),
                 2 => {
-                    padded_row[pad_left..end].copy_from_slice(input_row);
                     let (even, odd) = planes.split_at_mut(phase_len);
                     let rows = even[row..][..phase_w].iter_mut().zip(&mut odd[row..][..phase_w]);
                     for ((even, odd), pair) in rows.zip(padded_row.chunks_exact(2)) {
