@@ -23,20 +23,30 @@ pub fn apply(activation: Activation, values: &mut [f32]) {
 /// where a copy and then [`apply`] would be two calls per row, and rows can be 7 values long.
 #[inline(always)]
 pub fn apply_into(activation: Option<Activation>, values: &[f32], into: &mut [MaybeUninit<f32>]) {
-    map_into(activation, values, into, |value| value);
+    match activation {
+        Some(Activation::Relu6) => into.iter_mut().zip(values).for_each(|(into, &value)| {
+            into.write(relu6(value));
+        }),
+        Some(Activation::Swish) => swish_into(values, into),
+        None => {
+            into.write_copy_of_slice(values);
+        }
+    }
 }
 
 /// `into[i] = activation(input(values[i]))`: [`apply_into`] of values computed on the way, such
-/// as a batch norm's output from its input.
+/// as a batch norm's output from its input (training, native only). Not the same code as
+/// [`apply_into`] with `input` the identity: in WebAssembly that kept V8 from optimising the
+/// threaded page's kernels for its first seconds (docs/PERFORMANCE.md, 22.).
+#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
-pub fn map_into(activation: Option<Activation>, values: &[f32], into: &mut [MaybeUninit<f32>], input: impl Fn(f32) -> f32) {
+pub fn map_into(activation: Activation, values: &[f32], into: &mut [MaybeUninit<f32>], input: impl Fn(f32) -> f32) {
     match activation {
-        Some(Activation::Relu6) => into.iter_mut().zip(values).for_each(|(into, &value)| {
+        Activation::Relu6 => into.iter_mut().zip(values).for_each(|(into, &value)| {
             into.write(relu6(input(value)));
         }),
-        Some(Activation::Swish) => swish_into(values, into, input),
-        None => into.iter_mut().zip(values).for_each(|(into, &value)| {
-            into.write(input(value));
+        Activation::Swish => into.iter_mut().zip(values).for_each(|(into, &value)| {
+            into.write(swish(input(value)));
         }),
     }
 }
@@ -79,9 +89,9 @@ fn swish_in_place(values: &mut [f32]) {
 
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn swish_into(values: &[f32], into: &mut [MaybeUninit<f32>], input: impl Fn(f32) -> f32) {
+fn swish_into(values: &[f32], into: &mut [MaybeUninit<f32>]) {
     into.iter_mut().zip(values).for_each(|(into, &value)| {
-        into.write(swish(input(value)));
+        into.write(swish(value));
     });
 }
 

@@ -134,7 +134,12 @@ fn normalise(input: &FlexTensor, affine: &Affine, activation: Option<Activation>
 /// One plane of [`normalise`], compiled for each x86 width.
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
 fn normalise_plane(input: &[f32], output: &mut [MaybeUninit<f32>], scale: f32, shift: f32, activation: Option<Activation>) {
-    activation::map_into(activation, input, output, |x| x * scale + shift);
+    match activation {
+        Some(activation) => activation::map_into(activation, input, output, |x| x * scale + shift),
+        None => output.iter_mut().zip(input).for_each(|(output, &x)| {
+            output.write(x * scale + shift);
+        }),
+    }
 }
 
 /// `running = (1 − momentum) · running + momentum · batch`, for the mean and the variance, as
