@@ -8,36 +8,94 @@
 //! pool threads instead poll for the next loop, as ONNX Runtime's and OpenMP's pools do, and the
 //! thread that runs the pass waits for a loop's last task by polling too.
 //!
+//! Each thread of the pool owns one part of every loop's tasks, the same part of each loop, and
+//! runs it front to back before it takes tasks left at the back of the others' parts. Loops split
+//! their output in order, so a thread keeps writing the same regions of memory pass after pass,
+//! and much of what a layer reads was written by the same core one layer before. Handing out
+//! tasks first come, first served instead let the two threads' shares drift between passes: the
+//! same build ran a pass in 20 ms or 27 ms for seconds at a time, depending on how much of every
+//! layer's memory came from the other core's cache (docs/PERFORMANCE.md, 25.).
+//!
 //! Relies on `panic = "abort"` (the wasm builds' profile): a task that panicked would otherwise
 //! leave its loop waiting forever for it.
 
 use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use rayon::Yield;
 
 use super::OutputPointer;
 
-/// One parallel loop: `task(index)` for every index below `count`, each claimed by one thread.
+/// Parts a loop is split into, at most: the page starts at most 8 threads. In a larger pool
+/// several threads share a part.
+const MAX_PARTS: usize = 8;
+
+/// One thread's part of a loop: tasks `start..end`, claimed from the front by its owner and from
+/// the back by threads that have finished their own.
+// A cache line of its own, so that the owners' claims do not contend with each other's.
+#[repr(align(64))]
+struct Part {
+    start: usize,
+    end: usize,
+    /// Tasks claimed from the front (low 32 bits) and from the back (high 32 bits), in one word
+    /// so that one compare-and-swap settles who takes the last one.
+    claimed: AtomicU64,
+}
+
+impl Part {
+    const FROM_FRONT: u64 = 1;
+    const FROM_BACK: u64 = 1 << 32;
+
+    /// The next task from the front (`FROM_FRONT`) or the back (`FROM_BACK`), if any is left.
+    fn claim(&self, side: u64) -> Option<usize> {
+        let mut claimed = self.claimed.load(Ordering::Relaxed);
+        loop {
+            let (front, back) = ((claimed & 0xffff_ffff) as usize, (claimed >> 32) as usize);
+            if front + back >= self.end - self.start {
+                return None;
+            }
+            match self.claimed.compare_exchange_weak(claimed, claimed + side, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) if side == Self::FROM_FRONT => return Some(self.start + front),
+                Ok(_) => return Some(self.end - 1 - back),
+                Err(now) => claimed = now,
+            }
+        }
+    }
+}
+
+/// One parallel loop: `task(index)` for every index below the task count, each claimed by one
+/// thread.
 struct Loop<'a> {
     task: &'a (dyn Fn(usize) + Sync),
-    count: usize,
-    next: AtomicUsize,
+    parts: [Part; MAX_PARTS],
+    part_count: usize,
     done: AtomicUsize,
 }
 
-impl Loop<'_> {
-    /// Runs tasks until none is left to claim.
+impl<'a> Loop<'a> {
+    /// `count` tasks in as many consecutive parts as the pool has threads (up to [`MAX_PARTS`]).
+    fn new(task: &'a (dyn Fn(usize) + Sync), count: usize) -> Self {
+        let part_count = rayon::current_num_threads().clamp(1, MAX_PARTS);
+        let bound = |part: usize| part.min(part_count) * count / part_count;
+        let parts = std::array::from_fn(|part| Part { start: bound(part), end: bound(part + 1), claimed: AtomicU64::new(0) });
+        Self { task, parts, part_count, done: AtomicUsize::new(0) }
+    }
+
+    /// Runs the calling thread's own part, then whatever is left of the others', until no task
+    /// is left to claim.
     fn work(&self) {
+        let own = rayon::current_thread_index().unwrap_or(0) % self.part_count;
         let mut done = 0;
-        loop {
-            let index = self.next.fetch_add(1, Ordering::Relaxed);
-            if index >= self.count {
-                break;
+        for step in 0..self.part_count {
+            let (part, side) = match step {
+                0 => (own, Part::FROM_FRONT),
+                _ => ((own + step) % self.part_count, Part::FROM_BACK),
+            };
+            while let Some(index) = self.parts[part].claim(side) {
+                (self.task)(index);
+                done += 1;
             }
-            (self.task)(index);
-            done += 1;
         }
         // Once per thread and loop, not per task: fewer trips of this cache line between cores.
         if done > 0 {
@@ -126,7 +184,7 @@ impl Session {
     /// Runs `task(index)` for every index below `count` on this thread and the helpers; returns
     /// when all have run. Call it only from inside the pass that [`Session::run`] started.
     pub fn for_each_index(&self, count: usize, task: &(dyn Fn(usize) + Sync)) {
-        let shared = Loop { task, count, next: AtomicUsize::new(0), done: AtomicUsize::new(0) };
+        let shared = Loop::new(task, count);
         // SAFETY (of the lifetime erased here): `shared` outlives every read of it, below.
         let pointer = ptr::from_ref(&shared).cast_mut().cast::<Loop<'static>>();
         self.current.store(pointer, Ordering::SeqCst);
@@ -212,6 +270,36 @@ mod tests {
             met.into_inner()
         });
         assert!(met, "no other thread took a task within 10 s");
+    }
+
+    #[test]
+    fn each_thread_begins_with_its_own_part() {
+        let _one_pass = ONE_PASS.lock().unwrap();
+        // A pool of its own, so that the parts do not depend on this machine's cores.
+        let threads = 3;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        // Each task waits until every thread has started one, so that no thread can finish its
+        // part and take another's first task before the owner arrives.
+        let count = 3 * threads;
+        let started = AtomicUsize::new(0);
+        let first_tasks: Vec<AtomicUsize> = (0..threads).map(|_| AtomicUsize::new(usize::MAX)).collect();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        pool.install(|| {
+            Session::run(|| {
+                Session::current().unwrap().for_each_index(count, &|index| {
+                    let thread = rayon::current_thread_index().unwrap();
+                    if first_tasks[thread].compare_exchange(usize::MAX, index, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                        started.fetch_add(1, Ordering::SeqCst);
+                    }
+                    while started.load(Ordering::SeqCst) < threads && Instant::now() < deadline {
+                        std::hint::spin_loop();
+                    }
+                });
+            })
+        });
+        let first_tasks: Vec<usize> = first_tasks.iter().map(|task| task.load(Ordering::SeqCst)).collect();
+        let own_parts: Vec<usize> = (0..threads).map(|thread| thread * count / threads).collect();
+        assert_eq!(first_tasks, own_parts, "the first task each thread ran, by thread");
     }
 
     #[test]
