@@ -13,8 +13,9 @@
 //! their output in order, so a thread keeps writing the same regions of memory pass after pass,
 //! and much of what a layer reads was written by the same core one layer before. Handing out
 //! tasks first come, first served instead let the two threads' shares drift between passes: the
-//! same build ran a pass in 20 ms or 27 ms for seconds at a time, depending on how much of every
-//! layer's memory came from the other core's cache (docs/PERFORMANCE.md, 25.).
+//! same build ran a pass in 20 ms or 27 ms for seconds at a time. In the slow passes the first
+//! writes into fresh memory took 4× as long, most likely because the other core had written that
+//! memory last (docs/PERFORMANCE.md, 25.).
 //!
 //! Relies on `panic = "abort"` (the wasm builds' profile): a task that panicked would otherwise
 //! leave its loop waiting forever for it.
