@@ -26,8 +26,8 @@
 // architecture, with onnxruntime-web's files (npm ci) at /bench/ort/. ONNX Runtime Web runs that
 // export in the same kind of worker, as the reference: its wasm backend on as many threads beside
 // the CPU rows, its WebGPU backend beside the WebGPU forward row; `session.run` of one image for
-// the forward rows, of batches of 16 (no decoding) for the folder rows. Its rows come out as { source: "onnxruntime-web", rows } with the ids of
-// the rows they are the reference for.
+// the forward rows, of batches of 16 (no decoding) for the folder rows. Its rows come out as
+// { source: "onnxruntime-web", rows } with the ids of the rows they are the reference for.
 //
 // Environment: EFFILENS_URL (cargo xtask bench starts the server and sets it), EFFILENS_ROOT and
 // EFFILENS_CHROMIUM as for the page tests. `--quick`: fewer runs.
@@ -294,10 +294,10 @@ async function forwardRows(browser) {
       if (missing) continue;
       try {
         progress(`timing ONNX Runtime Web on ${threads} thread${threads > 1 ? 's' : ''}…`);
-        const single = await forwardPasses(page, { engine: 'onnxruntime-web', backend: 'wasm', threads, batch: 1, warmup, runs });
+        const single = await forwardPasses(page, { engine: 'onnxruntime-web', backend: 'cpu', threads, batch: 1, warmup, runs });
         reference.push(row(`browser/forward/${id}`, label, 'ms', PLAN.forward, single));
         const [batchWarmup, batchRuns] = PLAN.forwardBatch;
-        const batched = await forwardPasses(page, { engine: 'onnxruntime-web', backend: 'wasm', threads, batch: REFERENCE_BATCH, warmup: batchWarmup, runs: batchRuns });
+        const batched = await forwardPasses(page, { engine: 'onnxruntime-web', backend: 'cpu', threads, batch: REFERENCE_BATCH, warmup: batchWarmup, runs: batchRuns });
         const perSecond = batched.map((ms) => (REFERENCE_BATCH * 1000) / ms);
         reference.push(row(`browser/evaluate-folder/${id}`, `forward passes of ${REFERENCE_BATCH} images, no decoding`, 'img/s', PLAN.forwardBatch, perSecond));
       } catch (error) {
@@ -312,9 +312,9 @@ async function forwardRows(browser) {
 
 /**
  * One forward pass alone on WebGPU, effilens' webgpu build and ONNX Runtime Web's WebGPU
- * backend, each in a worker of a page of `browser` (launched with WebGPU, offering `adapter`) whose own worker runs
- * on the CPU, so that nothing else holds the adapter. Few runs: a software adapter takes seconds
- * a pass. Returns { rows, notes, reference: [rows] }.
+ * backend, each in a worker of a page of `browser` (launched with WebGPU, offering `adapter`)
+ * whose own worker runs on the CPU, so that nothing else holds the adapter. Few runs: a software
+ * adapter takes seconds a pass. Returns { rows, notes, reference: [rows] }.
  */
 async function webGpuForwardRows(browser, adapter) {
   if (!(await served('bench/forward-worker.js'))) {

@@ -180,9 +180,8 @@ impl Backward<Flex, 3> for BatchNormStep {
         let [batch, channels, height, width] = input.layout().shape().dims();
         let plane = height * width;
         let input = values(&input);
-        let count = input.len();
         // Copies the values first when they are shared.
-        let grad_values = &mut grad.storage_mut::<f32>()[..count];
+        let grad_values = &mut grad.storage_mut::<f32>()[..input.len()];
 
         // The gradient at the norm's output, in place, and [Σ g, Σ g·x̂] per channel. A task
         // takes whole channels, every image of them: no other task touches their planes.
