@@ -6,6 +6,7 @@
 //! - [`backend`]: the browser's choice between WebGPU and the CPU.
 //! - [`bundle`]: the published model (manifest + weights).
 //! - [`classifier`]: a loaded bundle that turns images into class probabilities.
+//! - `reduced_jpeg`: large JPEGs decoded at a fraction of their size, for [`preprocess`].
 //! - `kernels`: fused convolution + bias + activation for inference on the CPU.
 //! - `parallel`: work shared across cores where there are threads.
 //! - `pretrained` (native only): where the ImageNet checkpoints live.
@@ -18,6 +19,7 @@ mod kernels;
 pub mod model;
 mod parallel;
 pub mod preprocess;
+mod reduced_jpeg;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pretrained;
 #[cfg(target_arch = "wasm32")]

@@ -11,6 +11,10 @@
 //   browser/latency/cpu-threads   drop → prediction shown, one image, warm page, CPU, the page
 //                                 as served (cross-origin isolated: the threaded build)
 //   browser/latency/cpu           the same without cross-origin isolation (the one-thread build)
+//   browser/latency-photo/cpu-threads, …/cpu
+//                                 the same with a poster photographed at 12 megapixels: a
+//                                 3024 × 4032 JPEG made in the page (the sample poster enlarged,
+//                                 with faint noise, Chromium's encoder at quality 0.92)
 //   browser/latency/webgpu        the same on the WebGPU build (headless Chromium's adapter is
 //                                 usually SwiftShader, software and slow: few runs)
 //   browser/evaluate-folder/cpu-threads, …/cpu
@@ -43,8 +47,10 @@ import {
   SAMPLE_VAL,
   backendOf,
   imagesIn,
+  PHOTO_SIZE,
   launchChromium,
   openPage,
+  photoInPage,
   threadsOf,
   waitForModel,
   withoutIsolation,
@@ -54,8 +60,8 @@ const QUICK = process.argv.includes('--quick');
 
 /** [warm-up runs, timed runs] per row. */
 const PLAN = QUICK
-  ? { coldStart: [1, 2], latencyCpu: [1, 5], latencyWebGpu: [1, 2], folder: [1, 2], forward: [2, 5], forwardBatch: [1, 2] }
-  : { coldStart: [1, 5], latencyCpu: [3, 20], latencyWebGpu: [1, 3], folder: [1, 3], forward: [5, 30], forwardBatch: [1, 5] };
+  ? { coldStart: [1, 2], latencyCpu: [1, 5], latencyPhoto: [1, 3], latencyWebGpu: [1, 2], folder: [1, 2], forward: [2, 5], forwardBatch: [1, 2] }
+  : { coldStart: [1, 5], latencyCpu: [3, 20], latencyPhoto: [2, 10], latencyWebGpu: [1, 3], folder: [1, 3], forward: [5, 30], forwardBatch: [1, 5] };
 
 /** Images per batch of the reference's throughput rows: the page evaluates folders in batches of 16. */
 const REFERENCE_BATCH = 16;
@@ -163,9 +169,8 @@ async function coldStart(imagePath) {
   }
 }
 
-/** Warm drop → result latencies (ms) of a page whose model is loaded. */
-async function warmLatencies(page, repeats, imagePath) {
-  const file = await fileInPage(page, imagePath);
+/** Warm drop → result latencies (ms) of `file` (a File handle) in a page whose model is loaded. */
+function warmLatencies(page, repeats, file) {
   return timeRuns(repeats, async () => (await timedDrop(page, file)).ms);
 }
 
@@ -191,7 +196,7 @@ async function webGpuLatencies(browser, repeats, imagePath) {
     if (backend !== 'webgpu') {
       return { adapter, skipped: `the page fell back to ${backend}: ${await page.locator('#notice').textContent()}` };
     }
-    return { adapter, values: await warmLatencies(page, repeats, imagePath) };
+    return { adapter, values: await warmLatencies(page, repeats, await fileInPage(page, imagePath)) };
   } finally {
     await context.close();
   }
@@ -374,8 +379,14 @@ async function main() {
       const cpu = `CPU, ${threads} thread${threads > 1 ? 's' : ''}`;
       const id = threads > 1 ? 'cpu-threads' : 'cpu';
       progress(`timing warm latency on the ${cpu}…`);
-      const latencies = await warmLatencies(page, PLAN.latencyCpu, imagePath);
+      const latencies = await warmLatencies(page, PLAN.latencyCpu, await fileInPage(page, imagePath));
       rows.push(row(`browser/latency/${id}`, `warm latency, drop → prediction shown, one image, ${cpu}`, 'ms', PLAN.latencyCpu, latencies));
+      progress(`timing warm latency of a 12-megapixel photo on the ${cpu}…`);
+      const photo = await photoInPage(page, imagePath);
+      const megabytes = (await photo.evaluate((file) => file.size)) / 1e6;
+      const photoLatencies = await warmLatencies(page, PLAN.latencyPhoto, photo);
+      const photoLabel = `warm latency, drop → prediction shown, a ${PHOTO_SIZE.join(' × ')} JPEG photo (${megabytes.toFixed(1)} MB), ${cpu}`;
+      rows.push(row(`browser/latency-photo/${id}`, photoLabel, 'ms', PLAN.latencyPhoto, photoLatencies));
 
       progress(`timing folder evaluation of ${SAMPLE_VAL} (${cpu})…`);
       let images = 0;

@@ -9,6 +9,7 @@
 //   EFFILENS_ROOT                   the repository root (data/sample/val lives there)
 //   EFFILENS_EXPECTED_PREDICTIONS   `trainer eval` output (predictions.txt) for data/sample/val
 //                                   with that same bundle
+//   EFFILENS_TRAINER                the trainer binary, for images made during a test
 //   EFFILENS_CHROMIUM               optional; defaults to /usr/bin/chromium
 // Without EFFILENS_URL the browser tests are skipped (the pure-JS tests still run).
 import { after, before } from 'node:test';
@@ -21,13 +22,16 @@ import { chromium } from 'playwright-core';
 export const PAGE_URL = process.env.EFFILENS_URL || '';
 export const ROOT = process.env.EFFILENS_ROOT || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXPECTED_PREDICTIONS = process.env.EFFILENS_EXPECTED_PREDICTIONS || '';
+/** The trainer binary cargo xtask test built (its predictions are EXPECTED_PREDICTIONS). */
+export const TRAINER = process.env.EFFILENS_TRAINER || '';
 export const SAMPLE_VAL = path.join(ROOT, 'data/sample/val');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 /** Reason to skip a browser test, or false when it can run. */
-export function browserSkipReason({ needsExpected = false } = {}) {
+export function browserSkipReason({ needsExpected = false, needsTrainer = false } = {}) {
   if (!PAGE_URL) return 'EFFILENS_URL is not set (the test harness starts the dev server and sets it)';
   if (needsExpected && !EXPECTED_PREDICTIONS) return 'EFFILENS_EXPECTED_PREDICTIONS is not set';
+  if (needsTrainer && !TRAINER) return 'EFFILENS_TRAINER is not set';
   return false;
 }
 
@@ -53,8 +57,8 @@ export function launchChromium({ webgpu = false } = {}) {
  * Returns { skip, browser } where skip is why the file's browser tests cannot run (or false) and
  * browser() is the running Chromium.
  */
-export function chromiumForThisFile({ webgpu = false, needsExpected = false } = {}) {
-  const skip = browserSkipReason({ needsExpected });
+export function chromiumForThisFile({ webgpu = false, needsExpected = false, needsTrainer = false } = {}) {
+  const skip = browserSkipReason({ needsExpected, needsTrainer });
   let browser = null;
   before(async () => {
     if (!skip) browser = await launchChromium({ webgpu });
@@ -195,6 +199,38 @@ export async function classifyByDrop(page, file, { timeout = 60_000 } = {}) {
     await page.$$eval('#class-bars li', (items) => items.map((li) => [li.dataset.class, Number(li.dataset.probability)])),
   );
   return { label: (await page.locator('#prediction').textContent()).trim(), probabilities };
+}
+
+/** A photo's size, portrait: a 12-megapixel phone camera's. */
+export const PHOTO_SIZE = [3024, 4032];
+
+/**
+ * A File inside the page, as if a poster had been photographed: `filePath` enlarged to
+ * PHOTO_SIZE, with noise of ±4 levels so that it compresses like a photo instead of a smooth
+ * enlargement (about 2 MB), encoded as JPEG by Chromium. Returns its handle.
+ */
+export function photoInPage(page, filePath) {
+  const base64 = fs.readFileSync(filePath).toString('base64');
+  const [width, height] = PHOTO_SIZE;
+  return page.evaluateHandle(
+    async ({ base64, width, height }) => {
+      const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))]));
+      const canvas = new OffscreenCanvas(width, height);
+      const context = canvas.getContext('2d');
+      context.drawImage(bitmap, 0, 0, width, height);
+      const pixels = context.getImageData(0, 0, width, height);
+      let state = 1; // a fixed linear congruential sequence: the same photo every run
+      for (let i = 0; i < pixels.data.length; i++) {
+        if (i % 4 === 3) continue; // alpha
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        pixels.data[i] += ((state >>> 24) % 9) - 4; // a Uint8ClampedArray: clamps at 0 and 255
+      }
+      context.putImageData(pixels, 0, 0);
+      const jpeg = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+      return new File([jpeg], 'photo.jpg', { type: 'image/jpeg' });
+    },
+    { base64, width, height },
+  );
 }
 
 /** Clicks a download button and returns the downloaded file's text. */

@@ -62,5 +62,7 @@ fn page_tests() -> Result<()> {
         .args(["--test", "--test-concurrency=1", "tests/page/"])
         .env("EFFILENS_URL", url)
         .env("EFFILENS_ROOT", crate::root())
-        .env("EFFILENS_EXPECTED_PREDICTIONS", expected))
+        .env("EFFILENS_EXPECTED_PREDICTIONS", expected)
+        // For tests that make an image in the page and ask the trainer about it too.
+        .env("EFFILENS_TRAINER", crate::target_dir().join("debug").join(format!("trainer{}", std::env::consts::EXE_SUFFIX))))
 }
