@@ -8,9 +8,9 @@ use fast_image_resize::images::{TypedImage, TypedImageRef};
 use fast_image_resize::pixels::U8x3;
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use serde::{Deserialize, Serialize};
 
 use crate::reduced_jpeg;
-use serde::{Deserialize, Serialize};
 
 /// How pixel values in `[0, 1]` are mapped before the network sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,9 +86,9 @@ impl Preprocessor {
     /// Decodes any supported format to upright 8-bit RGB: EXIF orientation applied, grey,
     /// alpha, 16-bit and CMYK converted, only the first frame of an animation.
     ///
-    /// A JPEG at least four times the input size on both sides comes out smaller, at 1/2, 1/4
-    /// or 1/8 of its size but never under twice the input size (src/reduced_jpeg.rs): resizing
-    /// it gives nearly the pixels a full decode would, in half the time or less.
+    /// A JPEG about four times the input size or more on both sides comes out smaller, at 1/2,
+    /// 1/4 or 1/8 of its size but never under twice the input size (src/reduced_jpeg.rs):
+    /// resizing it gives nearly the pixels a full decode would, in half the time or less.
     pub fn decode(&self, bytes: &[u8]) -> Result<RgbImage, ImageError> {
         if bytes.is_empty() {
             return Err(ImageError::Empty);
@@ -236,7 +236,8 @@ mod tests {
     fn exif_orientation_is_applied() {
         let jpeg = encode(&DynamicImage::ImageRgb8(gradient(32, 16)), ImageFormat::Jpeg);
         let preprocessor = Preprocessor::new(8, Normalization::Lite);
-        assert_eq!(preprocessor.decode(&rotated_clockwise(&jpeg)).unwrap().dimensions(), (16, 32));
+        let upright = image::imageops::rotate90(&preprocessor.decode(&jpeg).unwrap());
+        assert_eq!(preprocessor.decode(&rotated_clockwise(&jpeg)).unwrap(), upright);
     }
 
     /// A poster-like JPEG: soft gradients, a few hard-edged shapes, some fine texture.
@@ -264,8 +265,9 @@ mod tests {
         assert!(mean < 0.5 && *largest <= 16, "mean {mean:.2}, largest {largest} levels off a full decode");
 
         // EXIF orientation holds on this path too.
-        assert_eq!(preprocessor.decode(&rotated_clockwise(&jpeg)).unwrap().dimensions(), (950, 500));
-        // Under four times the input size on a side, the image decodes in full.
+        let upright = image::imageops::rotate90(&preprocessor.decode(&jpeg).unwrap());
+        assert_eq!(preprocessor.decode(&rotated_clockwise(&jpeg)).unwrap(), upright);
+        // Under about four times the input size on a side, the image decodes in full.
         assert_eq!(preprocessor.decode(&poster_jpeg(890, 1900)).unwrap().dimensions(), (890, 1900));
     }
 

@@ -43,11 +43,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   PAGE_URL,
+  PHOTO_SIZE,
   ROOT,
   SAMPLE_VAL,
   backendOf,
   imagesIn,
-  PHOTO_SIZE,
   launchChromium,
   openPage,
   photoInPage,
