@@ -88,7 +88,8 @@ impl Preprocessor {
     ///
     /// A JPEG about four times the input size or more on both sides comes out smaller, at 1/2,
     /// 1/4 or 1/8 of its size but never under twice the input size (src/reduced_jpeg.rs):
-    /// resizing it gives nearly the pixels a full decode would, in half the time or less.
+    /// resizing it gives nearly the pixels a full decode would, in half the time or less for a
+    /// baseline JPEG (progressive ones gain less).
     pub fn decode(&self, bytes: &[u8]) -> Result<RgbImage, ImageError> {
         if bytes.is_empty() {
             return Err(ImageError::Empty);

@@ -49,7 +49,7 @@ pub(crate) fn decode(bytes: &[u8], image_size: u32, max_alloc: u64) -> Option<Rg
     let (width, height) = (u32::from(width), u32::from(height));
     let pixels = decoder.decode().ok()?;
     // `from_raw` would accept a longer buffer and read it with the wrong stride.
-    if pixels.len() != (width * height) as usize * channels {
+    if pixels.len() != width as usize * height as usize * channels {
         return None;
     }
     let mut image = match channels {
