@@ -10,12 +10,16 @@
 //! 4. Training: the README's command that makes the bundled model, timed (full runs only).
 //! 5. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
 //!
+//! Between the steps it times a cache line's round trip between two cores, which tells in which
+//! state a virtual machine whose cores sometimes share no cache ran each step (core_latency.rs).
+//!
 //! The results go to `docs/benchmarks/<date and time>.json`, and `docs/BENCHMARKS.md` is rewritten from
 //! that file and the newest earlier one, so the page holds today's table and the previous one.
 //! GPU rows come from machines with a GPU, where `trainer bench --device flex --device wgpu` writes
 //! its JSON to `docs/benchmarks/gpu/<date and time>.json`; the page shows the newest such record.
 //! `--render` rewrites the page from the records alone.
 
+mod core_latency;
 mod report;
 mod sizes;
 mod training;
@@ -64,7 +68,16 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let wasm_profile = if args.quick { "dev" } else { "wasm-release" };
     web_build::run(&BuildArgs { profile: wasm_profile.into(), no_opt: args.quick })?;
 
+    // Taken between the steps: which state the machine was in during each (core_latency.rs).
+    let mut core_round_trips = Vec::new();
+    let mut note_round_trip = |when: &str| {
+        if let Some(ns) = core_latency::round_trip_ns() {
+            core_round_trips.push((when.to_owned(), ns));
+        }
+    };
+    note_round_trip("before the native rows");
     let native = native(&trainer, &work, args.quick)?;
+    note_round_trip("before PyTorch's");
     let mut notes = Vec::new();
     // What the browser rows' page serves at /bench/ besides itself; the ONNX model is the PyTorch
     // step's, where it can make one: a stale export must not stand in for a missing one.
@@ -82,7 +95,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             None
         }
     };
+    note_round_trip("before the browser rows");
     let browser = browser(args.quick, &site)?;
+    note_round_trip("after them");
     let training = if args.quick {
         notes.push("quick run: the bundled model's training was not timed".to_owned());
         None
@@ -116,6 +131,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         browser,
         training: training_rows,
         sizes,
+        core_round_trips,
         notes,
     }
     .into_json();

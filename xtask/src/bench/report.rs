@@ -22,6 +22,8 @@ pub struct Run {
     /// The timed training of the bundled model (rows of section "training"), where it ran.
     pub training: Vec<Value>,
     pub sizes: Vec<Value>,
+    /// A cache line's round trip between two cores (ns), taken between the steps, with when.
+    pub core_round_trips: Vec<(String, f64)>,
     pub notes: Vec<String>,
 }
 
@@ -66,6 +68,7 @@ impl Run {
                 "webgpu_adapter": self.browser["webgpu_adapter"],
                 "reference": self.browser["reference"]["source"],
             },
+            "core_round_trip_ns": self.core_round_trips.iter().map(|(when, ns)| json!({ "when": when, "ns": ns })).collect::<Vec<_>>(),
             "rows": rows,
             "notes": notes,
         })
@@ -223,6 +226,7 @@ pub fn run_section(run: &Value, previous: Option<&Value>) -> String {
         },
         versions.join(", "),
     );
+    text += &round_trips(run);
     text += &table(run, previous);
     let notes = run["notes"].as_array().cloned().unwrap_or_default();
     if !notes.is_empty() {
@@ -232,6 +236,25 @@ pub fn run_section(run: &Value, previous: Option<&Value>) -> String {
         }
     }
     text
+}
+
+/// "A cache line's round trip between two cores: 64 ns before …, 310 ns after …", or nothing
+/// for runs that did not record it.
+fn round_trips(run: &Value) -> String {
+    let taken: Vec<String> = run["core_round_trip_ns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|taken| Some(format!("{:.0} ns {}", taken["ns"].as_f64()?, taken["when"].as_str()?)))
+        .collect();
+    if taken.is_empty() {
+        return String::new();
+    }
+    format!(
+        "A cache line's round trip between two cores: {}. Hundreds of ns: the cores share no cache, \
+         and rows on 2 threads run slower (docs/PERFORMANCE.md).\n\n",
+        taken.join(", ")
+    )
 }
 
 fn heading(run: &Value) -> String {
@@ -456,9 +479,22 @@ mod tests {
             }),
             training: vec![],
             sizes,
+            core_round_trips: vec![("before the native rows".into(), 64.4), ("after them".into(), 312.0)],
             notes: vec!["a run note".into()],
         }
         .into_json()
+    }
+
+    #[test]
+    fn a_run_says_how_long_a_cache_line_took_between_the_cores() {
+        let latest = run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]);
+        assert_eq!(latest["core_round_trip_ns"][1], json!({ "when": "after them", "ns": 312.0 }));
+        let text = run_section(&latest, None);
+        assert!(text.contains("A cache line's round trip between two cores: 64 ns before the native rows, 312 ns after them."), "{text}");
+        // Runs recorded before it was measured say nothing of it.
+        let mut older = latest;
+        older.as_object_mut().unwrap().remove("core_round_trip_ns");
+        assert!(!run_section(&older, None).contains("round trip"));
     }
 
     #[test]
