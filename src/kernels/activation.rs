@@ -19,6 +19,17 @@ pub fn apply(activation: Activation, values: &mut [f32]) {
     }
 }
 
+/// `values[i] = activation(values[i] + bias)`, in place, or only the addition without an
+/// activation: a convolution's bias and activation in one pass.
+#[inline(always)]
+pub fn add_then_apply(bias: f32, activation: Option<Activation>, values: &mut [f32]) {
+    match activation {
+        Some(Activation::Relu6) => values.iter_mut().for_each(|value| *value = relu6(*value + bias)),
+        Some(Activation::Swish) => add_then_swish(bias, values),
+        None => values.iter_mut().for_each(|value| *value += bias),
+    }
+}
+
 /// `into[i] = activation(values[i])`, or a copy without an activation: one vectorised pass,
 /// where a copy and then [`apply`] would be two calls per row, and rows can be 7 values long.
 #[inline(always)]
@@ -85,6 +96,12 @@ pub fn gradient_in_place(activation: Activation, kept: &[f32], grad: &mut [f32],
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn swish_in_place(values: &mut [f32]) {
     values.iter_mut().for_each(|value| *value = swish(*value));
+}
+
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn add_then_swish(bias: f32, values: &mut [f32]) {
+    values.iter_mut().for_each(|value| *value = swish(*value + bias));
 }
 
 #[cfg_attr(target_arch = "wasm32", inline(never))]

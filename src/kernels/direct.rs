@@ -25,10 +25,17 @@ const GROUP_SPLITS: usize = 4;
 /// cache for their activation and their copy into the output.
 const ACCUMULATOR_ELEMENTS: usize = 4096;
 /// Consecutive outputs summed together over every kernel tap, held in vector registers
-/// meanwhile: 8 WebAssembly or SSE vectors, 4 AVX2 or 2 AVX-512 ones. Adding one tap at a time
-/// to an accumulator in memory instead loads and stores every sum once per tap, which bound the
-/// kernel (a fifth of the page's forward pass before).
-const BLOCK: usize = 32;
+/// meanwhile. Adding one tap at a time to an accumulator in memory instead loads and stores
+/// every sum once per tap, which bound the kernel (a fifth of the page's forward pass before).
+/// Each register is a chain of dependent adds, so a block needs more registers than an add's
+/// latency in cycles to keep the adders busy: 8 WebAssembly vectors, and natively 8 AVX2 or 4
+/// AVX-512 ones (2 AVX-512 vectors left this kernel waiting on its adds, docs/PERFORMANCE.md,
+/// 28.). WebAssembly has 16 vector registers on x86, so no more there.
+const BLOCK: usize = if cfg!(target_arch = "wasm32") { 32 } else { 64 };
+
+/// Values an output row's activation is written in, at a time: one AVX-512 vector, four
+/// WebAssembly ones.
+const ROW_VECTOR: usize = 16;
 
 /// Where each output pixel reads, with TensorFlow's "same" padding as burn's
 /// `PaddingConfig2d::Same` computes it: `ceil(size / stride)` outputs, the odd padding pixel at
@@ -189,9 +196,14 @@ fn output_planes(
                 let start = band_start * phase_w + index * BLOCK;
                 sum_block(phases, taps, start, bias, sums.try_into().expect("chunks of BLOCK"));
             }
-            let rows = output[band_start * out_w..][..rows * out_w].chunks_exact_mut(out_w);
-            for (row, sums) in rows.zip(band.chunks_exact(phase_w)) {
-                activation::apply_into(activation, &sums[..out_w], row);
+            let band_output = &mut output[band_start * out_w..][..rows * out_w];
+            for row in 0..rows {
+                let (from, to) = (row * phase_w, row * out_w);
+                // Whole vectors: what runs past the row's end lands on the next row, which is
+                // written after it. Rows of 7, 14 or 28 values otherwise went mostly through
+                // scalar tail loops, a sixth of this kernel's time natively.
+                let len = out_w.next_multiple_of(ROW_VECTOR).min(band_output.len() - to).min(band.len() - from);
+                activation::apply_into(activation, &band[from..][..len], &mut band_output[to..][..len]);
             }
         }
     }
@@ -201,9 +213,9 @@ fn output_planes(
 /// and row phase, its `stride` column phases. Each input row is copied into `padded_row`
 /// (`stride × phase_w` values, its padding zeroed once here) and then split among the column
 /// phases, a vectorised deinterleave at stride 2: copying every second value straight from the
-/// input ran as scalar code in WebAssembly. (Copying stride-1 rows straight into the phase plane
-/// with its padding zeroed around them instead left V8 running the page's first ~2 s of passes
-/// at half speed, docs/PERFORMANCE.md, 22.)
+/// input ran as scalar code in WebAssembly. Natively, stride-1 rows go straight into their phase
+/// plane with its padding zeroed around them, one copy instead of two (docs/PERFORMANCE.md,
+/// 28.); in WebAssembly that left V8 running the page's first ~2 s of passes at half speed (22.).
 ///
 /// Natively inlined into its callers, so that it is compiled for their x86 width.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
@@ -222,10 +234,20 @@ pub(super) fn split_into_phases(input: &[f32], geometry: &Geometry, phases: &mut
                 planes.chunks_exact_mut(phase_len).for_each(|plane| plane[row..][..phase_w].fill(0.0));
                 continue;
             };
-            padded_row[pad_left..end].copy_from_slice(&input[ih * in_w..][..end - pad_left]);
+            let input_row = &input[ih * in_w..][..end - pad_left];
             match stride {
-                1 => planes[row..][..phase_w].copy_from_slice(padded_row),
+                1 if !cfg!(target_arch = "wasm32") => {
+                    let plane_row = &mut planes[row..][..phase_w];
+                    plane_row[..pad_left].fill(0.0);
+                    plane_row[pad_left..end].copy_from_slice(input_row);
+                    plane_row[end..].fill(0.0);
+                }
+                1 => {
+                    padded_row[pad_left..end].copy_from_slice(input_row);
+                    planes[row..][..phase_w].copy_from_slice(padded_row);
+                }
                 2 => {
+                    padded_row[pad_left..end].copy_from_slice(input_row);
                     let (even, odd) = planes.split_at_mut(phase_len);
                     let rows = even[row..][..phase_w].iter_mut().zip(&mut odd[row..][..phase_w]);
                     for ((even, odd), pair) in rows.zip(padded_row.chunks_exact(2)) {
@@ -240,15 +262,22 @@ pub(super) fn split_into_phases(input: &[f32], geometry: &Geometry, phases: &mut
 }
 
 /// `sums[i] = bias + Σ weight · phases[offset + start + i]` over the taps, for one block of
-/// outputs: the sums stay in registers from the first tap to the last.
+/// outputs: the sums stay in registers from the first tap to the last. The block is two halves
+/// because the compiler keeps an array of 32 values in registers, but not one of 64.
 #[inline(always)]
 fn sum_block(phases: &[f32], taps: &[(usize, f32)], start: usize, bias: f32, sums: &mut [f32; BLOCK]) {
-    let mut block = [bias; BLOCK];
+    const HALF: usize = BLOCK / 2;
+    let (mut low, mut high) = ([bias; HALF], [bias; HALF]);
     for &(offset, weight) in taps {
         let values: &[f32; BLOCK] = phases[start + offset..][..BLOCK].try_into().expect("a slice of BLOCK");
-        for (sum, &value) in block.iter_mut().zip(values) {
+        let (low_values, high_values) = values.split_at(HALF);
+        for (sum, &value) in low.iter_mut().zip(low_values) {
+            *sum += weight * value;
+        }
+        for (sum, &value) in high.iter_mut().zip(high_values) {
             *sum += weight * value;
         }
     }
-    *sums = block;
+    sums[..HALF].copy_from_slice(&low);
+    sums[HALF..].copy_from_slice(&high);
 }

@@ -39,15 +39,18 @@ pub fn pointwise_conv(input: &FlexTensor, weight: &[f32], bias: Option<&[f32]>, 
             // SAFETY: the image's output plane lies inside the output, and each task writes
             // only its own tile of it (channels × columns, rows `pixels` apart).
             let image_output = unsafe { output.add(image * channels_out * pixels) };
-            let bias = |channel: usize| bias.map_or(0.0, |bias| bias[channel]);
-            unsafe { compute_tile(image_input, weight, channels_in, pixels, channels, columns, bias, activation, image_output) };
+            let biases = bias.map(|bias| &bias[channels.clone()]);
+            unsafe { compute_tile(image_input, weight, channels_in, pixels, channels, columns, biases, activation, image_output) };
         });
     })
 }
 
 /// One tile: `output[channels, columns] = activation(bias + weight[channels, :] · input[:, columns])`.
 ///
-/// gemm picks its own vector width; the bias and activation loops around it are compiled for
+/// gemm writes the tile without reading it, and the bias and activation follow in one pass while
+/// the tile is in cache. (Filling the tile with the bias first, for gemm to add to, was one more
+/// pass, and the first writes to fresh memory: two thirds of this function's time natively,
+/// docs/PERFORMANCE.md, 28.) gemm picks its own vector width; the loop after it is compiled for
 /// each x86 width here (the portable x86-64 target stops at SSE2).
 ///
 /// # Safety
@@ -62,35 +65,30 @@ unsafe fn compute_tile(
     pixels: usize,
     channels: Range<usize>,
     columns: Range<usize>,
-    bias: impl Fn(usize) -> f32,
+    biases: Option<&[f32]>,
     activation: Option<Activation>,
     output: *mut f32,
 ) {
     // SAFETY (all blocks below): every pointer stays inside the tile, by the caller's contract.
     let start = unsafe { output.add(channels.start * pixels + columns.start) };
     let (rows, cols) = (channels.len(), columns.len());
-    for row in 0..rows {
-        let value = bias(channels.start + row);
-        for column in 0..cols {
-            // Plain writes: the memory is not initialised yet.
-            unsafe { start.add(row * pixels + column).write(value) };
-        }
-    }
-    // tile += weight[channels, :] · input[:, columns], all row-major.
+    // tile = weight[channels, :] · input[:, columns], all row-major.
     unsafe {
         matmul(
             rows,
             cols,
             channels_in,
             Matrix::row_major(start, pixels),
-            true,
+            false,
             Matrix::row_major(weight[channels.start * channels_in..].as_ptr(), channels_in),
             Matrix::row_major(input[columns.start..].as_ptr(), pixels),
         );
     }
-    if let Some(activation) = activation {
-        for row in 0..rows {
-            activation::apply(activation, unsafe { std::slice::from_raw_parts_mut(start.add(row * pixels), cols) });
-        }
+    if biases.is_none() && activation.is_none() {
+        return;
+    }
+    for row in 0..rows {
+        let bias = biases.map_or(0.0, |biases| biases[row]);
+        activation::add_then_apply(bias, activation, unsafe { std::slice::from_raw_parts_mut(start.add(row * pixels), cols) });
     }
 }
