@@ -1,5 +1,6 @@
 //! The activations as the fused kernels' last step, on values still in cache.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::mem::MaybeUninit;
 
 use multiversion::multiversion;
@@ -30,25 +31,8 @@ pub fn add_then_apply(bias: f32, activation: Option<Activation>, values: &mut [f
     }
 }
 
-/// `into[i] = activation(values[i])`, or a copy without an activation: one vectorised pass,
-/// where a copy and then [`apply`] would be two calls per row, and rows can be 7 values long.
-#[inline(always)]
-pub fn apply_into(activation: Option<Activation>, values: &[f32], into: &mut [MaybeUninit<f32>]) {
-    match activation {
-        Some(Activation::Relu6) => into.iter_mut().zip(values).for_each(|(into, &value)| {
-            into.write(relu6(value));
-        }),
-        Some(Activation::Swish) => swish_into(values, into),
-        None => {
-            into.write_copy_of_slice(values);
-        }
-    }
-}
-
-/// `into[i] = activation(input(values[i]))`: [`apply_into`] of values computed on the way, such
-/// as a batch norm's output from its input (training, native only). Not the same code as
-/// [`apply_into`] with `input` the identity: in WebAssembly that kept V8 from optimising the
-/// threaded page's kernels for its first seconds (docs/PERFORMANCE.md, 22.).
+/// `into[i] = activation(input(values[i]))`: the activation of values computed on the way, such
+/// as a batch norm's output from its input, in one pass (training, native only).
 #[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 pub fn map_into(activation: Activation, values: &[f32], into: &mut [MaybeUninit<f32>], input: impl Fn(f32) -> f32) {
@@ -102,14 +86,6 @@ fn swish_in_place(values: &mut [f32]) {
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn add_then_swish(bias: f32, values: &mut [f32]) {
     values.iter_mut().for_each(|value| *value = swish(*value + bias));
-}
-
-#[cfg_attr(target_arch = "wasm32", inline(never))]
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn swish_into(values: &[f32], into: &mut [MaybeUninit<f32>]) {
-    into.iter_mut().zip(values).for_each(|(into, &value)| {
-        into.write(swish(value));
-    });
 }
 
 // Both branch-free forms let the compiler vectorise their loops, and both keep a NaN a NaN, as

@@ -72,11 +72,11 @@ fn forward(activation: Activation, input: FlexTensor) -> (FlexTensor, FlexTensor
     }
 }
 
-/// [`activation::apply_into`], compiled for each x86 width (the portable x86-64 target stops at
-/// SSE2, which bounds swish's `exp`).
+/// `into[i] = activation(values[i])` ([`activation::map_into`]), compiled for each x86 width
+/// (the portable x86-64 target stops at SSE2, which bounds swish's `exp`).
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
 fn activate_into(activation: Activation, values: &[f32], into: &mut [MaybeUninit<f32>]) {
-    activation::apply_into(Some(activation), values, into);
+    activation::map_into(activation, values, into, |value| value);
 }
 
 /// The gradient at the activation's input, from the gradient at its output, in place
