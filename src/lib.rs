@@ -2,6 +2,8 @@
 //! browser.
 //!
 //! - [`model`]: the EfficientNet family as configurations, and PyTorch weight import.
+//! - `activation`: the activation functions, shared by the model and the kernels (public as
+//!   [`model::Activation`]).
 //! - [`preprocess`]: image bytes → model input, shared by the trainer and the browser.
 //! - [`backend`]: the browser's choice between WebGPU and the CPU.
 //! - [`bundle`]: the published model (manifest + weights).
@@ -12,6 +14,7 @@
 //! - `pretrained` (native only): where the ImageNet checkpoints live.
 //! - `web` (wasm32 only): the `wasm_bindgen` facade the page's worker calls.
 
+mod activation;
 pub mod backend;
 pub mod bundle;
 pub mod classifier;

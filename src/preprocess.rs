@@ -58,8 +58,10 @@ impl Default for DecodeLimits {
 /// Why an image could not be turned into model input. Each message is one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImageError {
-    #[error("empty file")]
+    #[error("empty file (0 bytes)")]
     Empty,
+    #[error("truncated JPEG: the file ends before its image data does (decoding it would fill the rest with grey)")]
+    Truncated,
     #[error("file is {bytes} bytes, more than the {limit}-byte limit")]
     TooManyBytes { bytes: usize, limit: usize },
     #[error("image is {width}×{height} pixels, more than the {limit}-pixel limit")]
@@ -102,6 +104,9 @@ impl Preprocessor {
         let Some(format) = reader.format() else {
             return Err(ImageError::UnknownFormat);
         };
+        if format == ImageFormat::Jpeg && jpeg_is_truncated(bytes) {
+            return Err(ImageError::Truncated);
+        }
         let mut decoder = reader.into_decoder().map_err(undecodable)?;
         let (width, height) = decoder.dimensions();
         if u64::from(width) * u64::from(height) > self.limits.max_pixels {
@@ -172,6 +177,40 @@ impl Preprocessor {
         let values: Vec<f32> = inputs.iter().flatten().copied().collect();
         Tensor::from_data(TensorData::new(values, [inputs.len(), 3, size, size]), device)
     }
+}
+
+/// Whether a JPEG stops before its end-of-image marker. The image crate's decoder completes such
+/// a file with grey and says nothing, so a poster cut off mid-download would be classified from
+/// half a picture. Walks the marker segments to the first start-of-scan (so that an EXIF
+/// thumbnail's own end marker does not count), then looks for the end marker after it; entropy-
+/// coded data cannot contain one. A file too malformed to walk is left to the decoder.
+fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    let mut at = 2;
+    loop {
+        if bytes.get(at) != Some(&0xFF) {
+            return false;
+        }
+        while bytes.get(at) == Some(&0xFF) {
+            at += 1;
+        }
+        let Some(&marker) = bytes.get(at) else { return true };
+        at += 1;
+        match marker {
+            0x01 | 0xD0..=0xD8 => {}
+            0xD9 => return false,
+            _ => {
+                let Some(length) = bytes.get(at..at + 2) else { return true };
+                if marker == 0xDA {
+                    break;
+                }
+                at += usize::from(u16::from_be_bytes([length[0], length[1]]));
+                if at >= bytes.len() {
+                    return true;
+                }
+            }
+        }
+    }
+    !bytes[at..].windows(2).rev().any(|pair| pair == [0xFF, 0xD9])
 }
 
 fn undecodable(error: image::ImageError) -> ImageError {
@@ -273,11 +312,26 @@ mod tests {
     }
 
     #[test]
-    fn truncated_large_jpegs_still_decode() {
-        // jpeg-decoder refuses them; the image crate's decoder fills in the missing rows.
-        let jpeg = poster_jpeg(1000, 1900);
-        let truncated = Preprocessor::new(224, Normalization::Lite).decode(&jpeg[..jpeg.len() * 9 / 10]).unwrap();
-        assert_eq!(truncated.dimensions(), (1000, 1900));
+    fn truncated_jpegs_are_refused_whole_ones_with_trailing_bytes_are_not() {
+        // Large (the reduced path) and small (the image crate's decoder, which would fill in grey).
+        let preprocessor = Preprocessor::new(224, Normalization::Lite);
+        for jpeg in [poster_jpeg(1000, 1900), poster_jpeg(300, 420)] {
+            for cut in [jpeg.len() * 9 / 10, jpeg.len() / 2, jpeg.len() - 2] {
+                assert_eq!(preprocessor.decode(&jpeg[..cut]).unwrap_err(), ImageError::Truncated, "cut at {cut}");
+            }
+            let mut padded = jpeg.clone();
+            padded.extend_from_slice(b"trailing bytes after the end marker");
+            assert!(preprocessor.decode(&padded).is_ok());
+        }
+        // An EXIF thumbnail's end marker before the scan does not make a cut file whole.
+        let rotated = rotated_clockwise(&poster_jpeg(300, 420));
+        assert_eq!(preprocessor.decode(&rotated[..rotated.len() / 2]).unwrap_err(), ImageError::Truncated);
+        let mut fake_thumbnail = poster_jpeg(300, 420);
+        let app1 = [0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xD9, 0x00, 0x00];
+        fake_thumbnail.splice(2..2, app1);
+        let cut = fake_thumbnail.len() / 2;
+        assert_eq!(preprocessor.decode(&fake_thumbnail[..cut]).unwrap_err(), ImageError::Truncated);
+        assert!(preprocessor.decode(&fake_thumbnail).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ import { ClassifierClient } from './classifier-client.js';
 import { BACKEND_LABELS, chooseBackend, requestedBackend } from './backend.js';
 import { entriesFromDirectoryEntry, entriesFromFileList, planEvaluation } from './folder.js';
 import { runEvaluation } from './evaluate.js';
-import { compareBytewise } from './path-order.js';
+import { evaluationCore } from './evaluation-core.js';
 import { ClassifyView } from './classify-view.js';
 import { ProgressView } from './progress-view.js';
 import { EvaluationView } from './evaluation-view.js';
@@ -22,6 +22,7 @@ const ui = {
   modelFacts: byId('model-facts'),
   imageInput: byId('image-input'),
   folderInput: byId('folder-input'),
+  reportInput: byId('report-input'),
   dropOverlay: byId('drop-overlay'),
 };
 
@@ -83,7 +84,7 @@ function showModel(loaded) {
 
 /** Disables what must not change while a model loads or a folder is evaluated. */
 function setBusy(busy) {
-  for (const control of [ui.modelSelect, ui.bundleInput, ui.backendSelect, ui.folderInput]) control.disabled = busy;
+  for (const control of [ui.modelSelect, ui.bundleInput, ui.backendSelect, ui.folderInput, ui.reportInput]) control.disabled = busy;
   for (const label of document.querySelectorAll('label.button')) {
     const input = document.getElementById(label.htmlFor);
     label.classList.toggle('disabled', Boolean(input?.disabled));
@@ -205,8 +206,9 @@ async function classifyFile(file) {
   classifyView.showPending(file);
   try {
     const result = await client.classify(file);
+    const best = (await evaluationCore()).argmax(result.probabilities);
     if (token !== classifyToken) return;
-    classifyView.showResult({ classes: client.loaded.classes, ...result });
+    classifyView.showResult({ classes: client.loaded.classes, best, ...result });
   } catch (error) {
     if (token !== classifyToken) return;
     classifyView.showError(`Could not classify ${file.name}: ${error.message}`);
@@ -230,7 +232,7 @@ document.addEventListener('paste', (event) => {
 
 /**
  * Evaluates folder entries ([{ path, file | getFile }], paths starting with the folder's name).
- * `unlisted`: [{ path, reason }] for parts of the folder that could not even be listed.
+ * `unlisted`: [{ path, message }] for parts of the folder that could not even be listed.
  */
 async function evaluateFolder(entries, unlisted = []) {
   if (evaluation) {
@@ -241,41 +243,72 @@ async function evaluateFolder(entries, unlisted = []) {
     notify('No model is loaded yet.');
     return;
   }
+  let core;
+  try {
+    core = await evaluationCore();
+  } catch (error) {
+    notify(`The evaluation module could not start: ${error.message}`);
+    return;
+  }
   const { classes, manifest } = client.loaded;
-  const plan = planEvaluation(entries, classes);
+  const { plan, images } = planEvaluation(core, entries, classes);
+  const results = new core.Evaluation(manifest.name ?? '', manifest.arch ?? '', classes, plan.root());
+  results.addPlanSkipped(plan);
+  plan.free();
+  for (const { path, message } of unlisted) results.skipUnlisted(path, message);
   const controller = (evaluation = new AbortController());
   setBusy(true);
   evaluationView.clear();
-  progressView.start(plan.images.length, () => controller.abort());
+  progressView.start(images.length, () => controller.abort());
   const started = performance.now();
   try {
     const outcome = await runEvaluation({
-      images: plan.images,
+      images,
       classifyBatch: async (files) => (await client.classifyBatch(files)).results,
+      sink: results,
       signal: controller.signal,
       onProgress: (progress) => progressView.update(progress),
     });
-    const skipped = [...unlisted, ...plan.skipped, ...outcome.skipped].sort((a, b) => compareBytewise(a.path, b.path));
+    results.finish(!outcome.cancelled && !outcome.error);
     progressView.finish(
-      `${outcome.cancelled ? 'Evaluation cancelled' : 'Evaluation finished'}: ${outcome.records.length} images classified, ${skipped.length} skipped.`,
+      `${outcome.cancelled ? 'Evaluation cancelled' : 'Evaluation finished'}: ${results.predictionCount()} images classified, ${JSON.parse(results.skippedJson()).length} skipped.`,
     );
     evaluationView.show({
-      classes,
-      model: manifest,
+      evaluation: results,
+      entries: new Map(images.map((image) => [image.path, image.entry])),
       backend: client.backend,
-      rootName: plan.rootName,
-      records: outcome.records,
-      skipped,
       cancelled: outcome.cancelled,
       error: outcome.error,
       elapsedMs: performance.now() - started,
-      total: plan.images.length,
+      total: images.length,
     });
   } finally {
     evaluation = null;
     setBusy(false);
   }
 }
+
+/** Opens a predictions.json (from this page or `trainer eval`) with the same dashboards. */
+async function openReport(file) {
+  if (evaluation) {
+    notify('An evaluation is running; cancel it first.');
+    return;
+  }
+  try {
+    const core = await evaluationCore();
+    const results = core.Evaluation.fromReport(await file.text());
+    notify('');
+    evaluationView.show({ evaluation: results, entries: new Map(), source: file.name });
+  } catch (error) {
+    notify(`Could not open ${file.name} as a report: ${error.message}`);
+  }
+}
+
+ui.reportInput.addEventListener('change', () => {
+  const file = ui.reportInput.files[0];
+  ui.reportInput.value = '';
+  if (file) openReport(file);
+});
 
 ui.folderInput.addEventListener('change', () => {
   // webkitRelativePath of each file starts with the picked folder's own name.
@@ -321,12 +354,22 @@ function handleDrop(dataTransfer) {
     return;
   }
   if (files.some((f) => f.name.toLowerCase().endsWith('.json'))) {
-    loadOwnBundle(files);
+    dropJson(files);
     return;
   }
   if (files.length > 0) {
     if (files.length > 1) notify(`Classified the first of ${files.length} files; to evaluate many images, drop a folder.`);
     classifyFile(files[0]);
+  }
+}
+
+/** Dropped .json files: an evaluation report (it has predictions), else a model bundle. */
+async function dropJson(files) {
+  const json = files.find((f) => f.name.toLowerCase().endsWith('.json'));
+  if (files.length === 1 && json.name !== 'model.json' && (await json.text()).includes('"effilens-evaluation"')) {
+    openReport(json);
+  } else {
+    loadOwnBundle(files);
   }
 }
 
@@ -382,6 +425,8 @@ async function main() {
     setModelStatus('error', `The page could not start: ${error.message}`);
     return;
   }
+  // Loaded now, so that evaluating works offline later; a failure shows when it is needed.
+  evaluationCore().catch(() => {});
   fillBackendSelect(probe);
   ui.modelSelect.replaceChildren(...bundledModels.map((m) => h('option', { value: modelOptionValue(m) }, m.name ?? m.id)));
   if (bundledModels.length === 0) {

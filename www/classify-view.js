@@ -1,7 +1,6 @@
 // The single-image result: the image, the predicted class with its probability ("logo 0.97"),
 // a bar per class, the time taken and the backend.
 import { h, byId, formatProbability, formatMs } from './dom.js';
-import { argmax } from './metrics.js';
 import { BACKEND_LABELS } from './backend.js';
 
 export class ClassifyView {
@@ -24,8 +23,8 @@ export class ClassifyView {
     this.#meta.textContent = '';
   }
 
-  showResult({ classes, probabilities, ms, backend }) {
-    const best = argmax(probabilities);
+  /** `best`: the predicted class, decided by the evaluation core. */
+  showResult({ classes, probabilities, best, ms, backend }) {
     this.#panel.dataset.state = 'done';
     this.#prediction.replaceChildren(
       h('span', { className: 'predicted-class' }, classes[best]),

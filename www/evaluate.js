@@ -1,48 +1,55 @@
 // Streams a folder's images through the classifier in small batches: get the batch's File
 // handles, send them, await the probabilities, then the next batch. Only one batch is ever in
 // flight, so memory stays bounded whatever the folder size (the worker reads the bytes of at
-// most one batch at a time). No DOM here: tests/page/evaluate.test.mjs drives it with fakes.
+// most one batch at a time). No DOM and no arithmetic here: each outcome goes to `sink` (the
+// evaluation core's Evaluation), and tests/page/evaluate.test.mjs drives it with fakes.
 import { fileOfEntry } from './folder.js';
-import { throughput } from './metrics.js';
 
 export const BATCH_SIZE = 8;
 
+/** Images per second and seconds left, from progress so far; null where not yet meaningful. */
+export function throughput(done, total, elapsedMs) {
+  if (done === 0 || elapsedMs <= 0) return { perSecond: null, etaSeconds: null };
+  const perSecond = (done * 1000) / elapsedMs;
+  return { perSecond, etaSeconds: (total - done) / perSecond };
+}
+
 /**
- * @param images      [{ path, trueIndex, entry }] from planEvaluation()
+ * @param images      [{ path, trueIndex, entry }] in the order the core planned
  * @param classifyBatch (files: File[]) => Promise<(Float32Array | string)[]>, one result per
- *                    file: probabilities, or the reason it could not be classified
+ *                    file: probabilities, or the decoder's reason it could not be classified
+ * @param sink        { add(path, trueIndex, probabilities), skipUnreadable(path, message),
+ *                    skipUndecodable(path, message) }
  * @param signal      AbortSignal; cancelling stops after the batch in flight
  * @param onProgress  ({ done, total, skipped, perSecond, etaSeconds }) after every batch
- * @returns { records: [{ path, trueIndex, probabilities, entry }], skipped: [{ path, reason }],
- *            cancelled, error } where error is the message that stopped the run, or null.
+ * @returns { cancelled, error } where error is the message that stopped the run, or null.
  */
 export async function runEvaluation({
   images,
   classifyBatch,
+  sink,
   signal,
   onProgress = () => {},
   batchSize = BATCH_SIZE,
   now = () => performance.now(),
 }) {
-  const records = [];
-  const skipped = [];
   const started = now();
   let done = 0;
-  const report = () => onProgress({ done, total: images.length, skipped: skipped.length, ...throughput(done, images.length, now() - started) });
+  let skipped = 0;
+  const report = () => onProgress({ done, total: images.length, skipped, ...throughput(done, images.length, now() - started) });
   report();
 
   for (let start = 0; start < images.length; start += batchSize) {
-    if (signal?.aborted) return { records, skipped, cancelled: true, error: null };
+    if (signal?.aborted) return { cancelled: true, error: null };
     const batch = images.slice(start, start + batchSize);
 
     const sendable = [];
     for (const image of batch) {
       try {
-        const file = await fileOfEntry(image.entry);
-        if (file.size === 0) skipped.push({ path: image.path, reason: 'empty file (0 bytes)' });
-        else sendable.push({ image, file });
+        sendable.push({ image, file: await fileOfEntry(image.entry) });
       } catch (error) {
-        skipped.push({ path: image.path, reason: `cannot read file: ${error?.message || error?.name || error}` });
+        sink.skipUnreadable(image.path, error?.message || error?.name || String(error));
+        skipped += 1;
       }
     }
 
@@ -53,16 +60,20 @@ export async function runEvaluation({
       } catch (error) {
         done += batch.length;
         report();
-        return { records, skipped, cancelled: false, error: error?.message || String(error) };
+        return { cancelled: false, error: error?.message || String(error) };
       }
       sendable.forEach(({ image }, i) => {
         const result = results[i];
-        if (typeof result === 'string') skipped.push({ path: image.path, reason: result });
-        else records.push({ path: image.path, trueIndex: image.trueIndex, probabilities: result, entry: image.entry });
+        if (typeof result === 'string') {
+          sink.skipUndecodable(image.path, result);
+          skipped += 1;
+        } else {
+          sink.add(image.path, image.trueIndex, result);
+        }
       });
     }
     done += batch.length;
     report();
   }
-  return { records, skipped, cancelled: false, error: null };
+  return { cancelled: false, error: null };
 }

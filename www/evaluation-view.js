@@ -1,17 +1,9 @@
-// The results of a folder evaluation: summary, decision controls (positive class, threshold),
-// confusion matrix, per-class precision/recall/F1, precision–recall curve (two classes),
-// downloads, skipped files and the per-image table. Recomputes live when the threshold moves.
+// The results of a folder evaluation (or of a report opened from a file): summary, decision
+// controls (positive class, threshold), confusion matrix, per-class precision/recall/F1,
+// precision–recall curve (two classes), downloads, skipped files and the per-image table.
+// Every figure, file and row comes from the evaluation core (Rust); this file only draws.
 import { h, downloadText, formatPercent, formatMs } from './dom.js';
-import {
-  DEFAULT_THRESHOLD,
-  accuracy,
-  confusionMatrix,
-  decisionRule,
-  macroAverage,
-  perClassMetrics,
-  precisionRecallCurve,
-} from './metrics.js';
-import { predictionsTxt, predictionsCsv, evaluationJson } from './exports.js';
+import { ARGMAX } from './evaluation-core.js';
 import { prCurveSvg } from './pr-curve.js';
 import { PredictionsTable, FILTERS } from './predictions-table.js';
 
@@ -22,28 +14,30 @@ export class EvaluationView {
   #container;
   #table;
   #result = null;
+  /** Class index the filters and the curve are about. */
   #positive = 0;
-  #threshold = DEFAULT_THRESHOLD;
-  /** Parts re-rendered when the decision changes. */
+  /** { rulePositive, threshold } as the core takes it. */
+  #decision = ARGMAX;
   #parts = {};
-  /** The latest { matrix, perClass, accuracy } (for the JSON download). */
-  #current = null;
 
   constructor(container) {
     this.#container = container;
   }
 
   /**
-   * @param result { classes, model (manifest), backend, rootName, records, skipped, cancelled,
-   *                 error, elapsedMs, total }
+   * @param result { evaluation (the core's Evaluation, finished), entries (Map path → folder
+   *                 entry, for thumbnails), backend, error, elapsedMs, total, source }
+   *               `source` is a report file's name when the results were opened from one.
    */
   show(result) {
     this.clear();
     this.#result = result;
-    this.#positive = 0;
-    this.#threshold = DEFAULT_THRESHOLD;
-    const { classes } = result;
+    const { evaluation } = result;
+    const classes = evaluation.classes();
     const twoClass = classes.length === 2;
+    const written = JSON.parse(evaluation.decisionJson());
+    this.#decision = { rulePositive: written.rule_positive, threshold: written.threshold };
+    this.#positive = Math.max(0, written.rule_positive);
 
     const parts = (this.#parts = {
       summary: h('p', { className: 'summary', role: 'status' }),
@@ -52,52 +46,51 @@ export class EvaluationView {
       curve: h('figure', { className: 'curve-holder', hidden: !twoClass }),
       table: h('div', { className: 'table-holder' }),
     });
-    this.#table = new PredictionsTable(parts.table);
+    this.#table = new PredictionsTable(parts.table, evaluation, result.entries);
+    const skipped = JSON.parse(evaluation.skippedJson());
 
     this.#container.replaceChildren(
-      h('h3', {}, 'Results for ', h('span', { className: 'folder-name' }, `“${result.rootName}”`)),
+      h('h3', {}, 'Results for ', h('span', { className: 'folder-name' }, `“${evaluation.data()}”`)),
       parts.summary,
-      this.#notes(result),
+      this.#notes(result, evaluation),
       this.#decisionControls(classes, twoClass),
       h('div', { className: 'metrics-grid' }, parts.matrix, parts.perClass, parts.curve),
       this.#downloads(),
-      this.#skippedList(result.skipped),
+      this.#skippedList(skipped),
       h('h4', {}, 'Every image'),
       this.#filterControl(),
       parts.table,
     );
     this.#container.hidden = false;
-    this.#table.setData(result.records, classes);
     this.#update();
   }
 
   clear() {
     this.#table?.clear();
+    this.#result?.evaluation.free();
     this.#result = null;
     this.#container.replaceChildren();
     this.#container.hidden = true;
   }
 
-  get #rule() {
-    return decisionRule({ classCount: this.#result.classes.length, positive: this.#positive, threshold: this.#threshold });
-  }
-
-  #notes(result) {
+  #notes(result, evaluation) {
     const notes = h('div', { className: 'notes' });
-    if (result.cancelled) notes.append(h('p', { className: 'warning' }, `Cancelled: these results cover the images classified before you cancelled.`));
+    if (result.source) notes.append(h('p', {}, `Opened from ${result.source} (model “${evaluation.modelName()}”).`));
+    if (result.cancelled) notes.append(h('p', { className: 'warning' }, 'Cancelled: these results cover the images classified before you cancelled.'));
+    else if (result.source && !JSON.parse(evaluation.summaryJson(-1, 0.5, 0)).complete) {
+      notes.append(h('p', { className: 'warning' }, 'This report is marked incomplete: its evaluation was cancelled or stopped.'));
+    }
     if (result.error) notes.append(h('p', { className: 'error', role: 'alert' }, `The evaluation stopped: ${result.error}`));
     return notes;
   }
 
   #decisionControls(classes, twoClass) {
     const id = (name) => `decision-${name}`;
-    const positiveSelect = h(
-      'select',
-      { id: id('positive') },
-      ...classes.map((name, i) => h('option', { value: String(i) }, name)),
-    );
+    const positiveSelect = h('select', { id: id('positive') }, ...classes.map((name, i) => h('option', { value: String(i) }, name)));
+    positiveSelect.value = String(this.#positive);
     positiveSelect.addEventListener('change', () => {
       this.#positive = Number(positiveSelect.value);
+      if (this.#decision.rulePositive >= 0) this.#decision = { ...this.#decision, rulePositive: this.#positive };
       this.#update();
     });
     const fieldset = h(
@@ -109,31 +102,25 @@ export class EvaluationView {
     );
     if (!twoClass) return fieldset;
 
-    const slider = h('input', { type: 'range', id: id('threshold'), min: '0', max: '1', step: '0.01', value: String(DEFAULT_THRESHOLD) });
+    const slider = h('input', { type: 'range', id: id('threshold'), min: '0', max: '1', step: '0.01', value: String(this.#decision.threshold) });
     const output = h('output', { for: id('threshold'), id: id('threshold-value') });
     const reset = h('button', { type: 'button' }, 'Reset to argmax');
     const describe = () => {
-      output.textContent =
-        this.#threshold === DEFAULT_THRESHOLD ? `${this.#threshold.toFixed(2)} (argmax)` : this.#threshold.toFixed(2);
+      output.textContent = this.#decision.rulePositive < 0 ? 'argmax' : Number(this.#decision.threshold).toFixed(2);
     };
     slider.addEventListener('input', () => {
-      this.#threshold = Number(slider.value);
+      this.#decision = { rulePositive: this.#positive, threshold: Number(slider.value) };
       describe();
       this.#update();
     });
     reset.addEventListener('click', () => {
-      slider.value = String(DEFAULT_THRESHOLD);
-      this.#threshold = DEFAULT_THRESHOLD;
+      slider.value = String(ARGMAX.threshold);
+      this.#decision = ARGMAX;
       describe();
       this.#update();
     });
     describe();
-    fieldset.append(
-      h('label', { for: id('threshold') }, 'Threshold: positive when p(positive) ≥'),
-      slider,
-      output,
-      reset,
-    );
+    fieldset.append(h('label', { for: id('threshold') }, 'Threshold: positive when p(positive) ≥'), slider, output, reset);
     return fieldset;
   }
 
@@ -143,78 +130,59 @@ export class EvaluationView {
     return h('p', { className: 'filter' }, h('label', { for: 'table-filter' }, 'Show '), select);
   }
 
-  /** Recomputes everything that depends on the decision rule. */
+  /** Redraws everything that depends on the decision rule. */
   #update() {
-    const { classes, records } = this.#result;
-    const rule = this.#rule;
-    const matrix = confusionMatrix(records, classes.length, rule);
-    const perClass = perClassMetrics(matrix);
-    const overall = accuracy(matrix);
-    this.#current = { matrix, perClass, accuracy: overall };
+    const { evaluation } = this.#result;
+    const classes = evaluation.classes();
+    const { rulePositive, threshold } = this.#decision;
+    const summary = JSON.parse(evaluation.summaryJson(rulePositive, threshold, this.#positive));
 
-    this.#parts.summary.textContent = this.#summaryText(overall, perClass);
-    this.#parts.matrix.replaceChildren(confusionTable(classes, matrix));
-    this.#parts.perClass.replaceChildren(perClassTable(classes, perClass, overall));
+    this.#parts.summary.textContent = this.#summaryText(summary);
+    this.#parts.matrix.replaceChildren(confusionTable(classes, summary.confusion_matrix));
+    this.#parts.perClass.replaceChildren(perClassTable(summary));
     if (classes.length === 2) {
-      const curve = precisionRecallCurve(records, this.#positive);
-      const here = perClass[this.#positive];
+      const here = summary.per_class[this.#positive];
+      const ap = summary.curve.average_precision;
       this.#parts.curve.replaceChildren(
-        prCurveSvg(curve, here, classes[this.#positive]),
+        prCurveSvg(summary.curve, here, classes[this.#positive]),
         h(
           'figcaption',
           {},
           `Precision–recall curve for “${classes[this.#positive]}”` +
-            (curve.averagePrecision === null ? '' : `, average precision ${curve.averagePrecision.toFixed(3)}`) +
+            (ap === null ? '' : `, average precision ${ap.toFixed(3)}`) +
             '. The dot is the current threshold.',
         ),
       );
     }
-    this.#table.setDecision(rule, this.#positive);
+    this.#table.setDecision(this.#decision, this.#positive);
   }
 
-  #summaryText(overall, perClass) {
+  #summaryText(summary) {
     const r = this.#result;
     const parts = [
-      `${r.records.length} of ${r.total} images classified`,
-      `${r.skipped.length} skipped`,
-      `accuracy ${formatPercent(overall)}`,
-      `macro F1 ${formatPercent(macroAverage(perClass, 'f1'))}`,
-      `${formatMs(r.elapsedMs)} on ${r.backend === 'webgpu' ? 'WebGPU' : 'CPU'}`,
+      `${summary.images} of ${r.total ?? summary.images} images classified`,
+      `${summary.skipped} skipped`,
+      `accuracy ${formatPercent(summary.accuracy)}`,
+      `macro F1 ${formatPercent(summary.macro_average.f1)}`,
     ];
+    if (r.elapsedMs !== undefined) parts.push(`${formatMs(r.elapsedMs)} on ${r.backend === 'webgpu' ? 'WebGPU' : 'CPU'}`);
     return parts.join(' · ');
   }
 
   #downloads() {
-    const button = (label, onClick) => {
+    const { evaluation } = this.#result;
+    const button = (label, fileName, type, write) => {
       const b = h('button', { type: 'button' }, label);
-      b.addEventListener('click', onClick);
+      b.addEventListener('click', () => downloadText(fileName, write(this.#decision.rulePositive, this.#decision.threshold), type));
       return b;
     };
     return h(
       'div',
       { className: 'downloads' },
       h('span', {}, 'Download: '),
-      button('predictions.txt', () =>
-        downloadText('predictions.txt', predictionsTxt(this.#result.records, this.#result.classes.length, this.#rule)),
-      ),
-      button('CSV', () =>
-        downloadText('predictions.csv', predictionsCsv(this.#result.records, this.#result.classes, this.#rule), 'text/csv'),
-      ),
-      button('JSON', () =>
-        downloadText(
-          'evaluation.json',
-          evaluationJson({
-            model: { ...this.#result.model, classes: this.#result.classes },
-            backend: this.#result.backend,
-            rule: this.#rule,
-            ...this.#current,
-            records: this.#result.records,
-            skipped: this.#result.skipped,
-            cancelled: this.#result.cancelled,
-          }),
-          'application/json',
-        ),
-      ),
+      button('predictions.txt', 'predictions.txt', 'text/plain', (p, t) => evaluation.predictionsTxt(p, t)),
+      button('CSV', 'predictions.csv', 'text/csv', (p, t) => evaluation.predictionsCsv(p, t)),
+      button('JSON', 'predictions.json', 'application/json', (p, t) => evaluation.reportJson(p, t)),
     );
   }
 
@@ -274,30 +242,23 @@ function confusionTable(classes, matrix) {
   return table;
 }
 
-function perClassTable(classes, perClass, overall) {
+function perClassTable(summary) {
+  const row = (name, figures, images) =>
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, name),
+      h('td', { className: 'num' }, formatPercent(figures.precision)),
+      h('td', { className: 'num' }, formatPercent(figures.recall)),
+      h('td', { className: 'num' }, formatPercent(figures.f1)),
+      h('td', { className: 'num' }, String(images)),
+    );
   return h(
     'table',
     { className: 'per-class' },
-    h('caption', {}, `Per class (accuracy ${formatPercent(overall)})`),
-    h(
-      'thead',
-      {},
-      h('tr', {}, ...['Class', 'Precision', 'Recall', 'F1', 'Images'].map((t) => h('th', { scope: 'col' }, t))),
-    ),
-    h(
-      'tbody',
-      {},
-      ...perClass.map((m, i) =>
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'row' }, classes[i]),
-          h('td', { className: 'num' }, formatPercent(m.precision)),
-          h('td', { className: 'num' }, formatPercent(m.recall)),
-          h('td', { className: 'num' }, formatPercent(m.f1)),
-          h('td', { className: 'num' }, String(m.support)),
-        ),
-      ),
-    ),
+    h('caption', {}, `Per class (accuracy ${formatPercent(summary.accuracy)})`),
+    h('thead', {}, h('tr', {}, ...['Class', 'Precision', 'Recall', 'F1', 'Images'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, ...summary.per_class.map((figures) => row(figures.class, figures, figures.support))),
+    h('tfoot', {}, row('macro average', summary.macro_average, summary.images)),
   );
 }

@@ -11,12 +11,12 @@ const x = (recall) => MARGIN.left + recall * PLOT_W;
 const y = (precision) => MARGIN.top + (1 - precision) * PLOT_H;
 
 /**
- * @param curve   from metrics.precisionRecallCurve()
+ * @param curve   { points, average_precision } from the evaluation core
  * @param current { precision, recall } at the page's threshold (null metrics are not marked)
  * @param positiveName the positive class, for the accessible description
  */
 export function prCurveSvg(curve, current, positiveName) {
-  const ap = curve.averagePrecision === null ? 'undefined' : curve.averagePrecision.toFixed(3);
+  const ap = curve.average_precision === null ? 'undefined' : curve.average_precision.toFixed(3);
   const root = svg('svg', {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
     class: 'pr-curve',

@@ -5,9 +5,9 @@
 // Memory stays bounded for big folders: only the current page's rows exist, and a row's
 // thumbnail object URL is created when the row scrolls into view and revoked when the page is
 // re-rendered or the table is cleared.
+// Which rows, in which order, and their figures come from the evaluation core (`tableJson`).
 import { h } from './dom.js';
-import { matchesFilter, predictIndex } from './metrics.js';
-import { compareBytewise } from './path-order.js';
+import { ARGMAX } from './evaluation-core.js';
 import { fileOfEntry } from './folder.js';
 
 const PAGE_SIZE = 50;
@@ -21,9 +21,11 @@ export const FILTERS = [
 
 export class PredictionsTable {
   #container;
-  #classes = [];
-  #records = [];
-  #rule = null;
+  #evaluation;
+  /** Map path → folder entry, for thumbnails (empty for an opened report). */
+  #entries;
+  #classes;
+  #decision = ARGMAX;
   #positive = 0;
   #filter = 'all';
   #sort = { key: 'path', descending: false };
@@ -33,22 +35,21 @@ export class PredictionsTable {
   #thumbnailEntries = new WeakMap();
   #observer = null;
 
-  /** @param container element the table (and its pager) is rendered into */
-  constructor(container) {
+  /**
+   * @param container element the table (and its pager) is rendered into
+   * @param evaluation the core's Evaluation
+   * @param entries Map from a prediction's path to its folder entry
+   */
+  constructor(container, evaluation, entries) {
     this.#container = container;
-  }
-
-  /** New evaluation: records from evaluate.runEvaluation(). */
-  setData(records, classes) {
-    this.#records = records;
-    this.#classes = classes;
-    this.#page = 0;
-    this.render();
+    this.#evaluation = evaluation;
+    this.#entries = entries ?? new Map();
+    this.#classes = evaluation.classes();
   }
 
   /** Decision rule / positive class changed (threshold slider). Stays on the same page. */
-  setDecision(rule, positive) {
-    this.#rule = rule;
+  setDecision(decision, positive) {
+    this.#decision = decision;
     this.#positive = positive;
     this.render();
   }
@@ -62,7 +63,6 @@ export class PredictionsTable {
   /** Revokes every thumbnail URL and empties the table. */
   clear() {
     this.#releaseThumbnails();
-    this.#records = [];
     this.#container.replaceChildren();
   }
 
@@ -71,24 +71,6 @@ export class PredictionsTable {
     this.#observer = null;
     for (const url of this.#thumbnailUrls) URL.revokeObjectURL(url);
     this.#thumbnailUrls.clear();
-  }
-
-  /** Rows after filtering, with their predictions, in the current sort order. */
-  #visibleRows() {
-    const rows = [];
-    for (const record of this.#records) {
-      const predicted = predictIndex(record.probabilities, this.#rule);
-      if (matchesFilter(this.#filter, record.trueIndex, predicted, this.#positive)) rows.push({ record, predicted });
-    }
-    const { key, descending } = this.#sort;
-    const compare = {
-      path: (a, b) => compareBytewise(a.record.path, b.record.path),
-      true: (a, b) => compareBytewise(this.#classes[a.record.trueIndex], this.#classes[b.record.trueIndex]),
-      predicted: (a, b) => compareBytewise(this.#classes[a.predicted], this.#classes[b.predicted]),
-    }[key] ?? ((a, b) => a.record.probabilities[key] - b.record.probabilities[key]);
-    // Ties fall back to path order so that the order is stable and predictable.
-    rows.sort((a, b) => (descending ? -1 : 1) * compare(a, b) || compareBytewise(a.record.path, b.record.path));
-    return rows;
   }
 
   #sortButton(label, key) {
@@ -109,11 +91,13 @@ export class PredictionsTable {
 
   render() {
     this.#releaseThumbnails();
-    const rows = this.#visibleRows();
-    const pageCount = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
-    this.#page = Math.min(this.#page, pageCount - 1);
-    const first = this.#page * PAGE_SIZE;
-    const pageRows = rows.slice(first, first + PAGE_SIZE);
+    const { rulePositive, threshold } = this.#decision;
+    const { key, descending } = this.#sort;
+    const table = JSON.parse(
+      this.#evaluation.tableJson(rulePositive, threshold, this.#positive, this.#filter, String(key), descending, this.#page, PAGE_SIZE),
+    );
+    this.#page = Math.floor(table.first / PAGE_SIZE);
+    const pageCount = Math.max(1, Math.ceil(table.total / PAGE_SIZE));
 
     this.#observer = new IntersectionObserver((entries) => this.#showThumbnails(entries), { rootMargin: '200px' });
     const head = h(
@@ -125,34 +109,38 @@ export class PredictionsTable {
       this.#sortButton('Predicted', 'predicted'),
       ...this.#classes.map((name, i) => this.#sortButton(`p(${name})`, i)),
     );
-    const body = h('tbody', {}, ...pageRows.map((row) => this.#row(row)));
-    if (pageRows.length === 0) {
+    const body = h('tbody', {}, ...table.rows.map((row) => this.#row(row)));
+    if (table.rows.length === 0) {
       body.append(h('tr', {}, h('td', { colspan: 4 + this.#classes.length, className: 'empty' }, 'No images match this filter.')));
     }
-    const table = h(
+    const element = h(
       'table',
       { className: 'predictions' },
       h('caption', { className: 'visually-hidden' }, 'Prediction for each image'),
       h('thead', {}, head),
       body,
     );
-    this.#container.replaceChildren(h('div', { className: 'table-scroll' }, table), this.#pager(rows.length, first, pageRows.length, pageCount));
+    this.#container.replaceChildren(h('div', { className: 'table-scroll' }, element), this.#pager(table.total, table.first, table.rows.length, pageCount));
   }
 
-  #row({ record, predicted }) {
-    const correct = predicted === record.trueIndex;
+  #row(row) {
     const thumbnail = h('img', { alt: '', width: 48, height: 48, decoding: 'async', className: 'thumb' });
-    thumbnail.dataset.path = record.path;
-    this.#thumbnailEntries.set(thumbnail, record.entry);
-    this.#observer.observe(thumbnail);
+    thumbnail.dataset.path = row.path;
+    const entry = this.#entries.get(row.path);
+    if (entry) {
+      this.#thumbnailEntries.set(thumbnail, entry);
+      this.#observer.observe(thumbnail);
+    } else {
+      thumbnail.classList.add('absent');
+    }
     return h(
       'tr',
-      { className: correct ? 'correct' : 'mistake' },
+      { className: row.correct ? 'correct' : 'mistake' },
       h('td', {}, thumbnail),
-      h('td', { className: 'path' }, record.path),
-      h('td', {}, this.#classes[record.trueIndex]),
-      h('td', {}, this.#classes[predicted], correct ? null : h('span', { className: 'wrong-mark' }, ' ✗ wrong')),
-      ...Array.from(record.probabilities, (p) => h('td', { className: 'num' }, p.toFixed(4))),
+      h('td', { className: 'path' }, row.path),
+      h('td', {}, row.true),
+      h('td', {}, row.predicted, row.correct ? null : h('span', { className: 'wrong-mark' }, ' ✗ wrong')),
+      ...row.probabilities.map((p) => h('td', { className: 'num' }, p)),
     );
   }
 

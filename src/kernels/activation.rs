@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use multiversion::multiversion;
 
 use crate::parallel::for_each_chunk;
-use crate::model::Activation;
+use crate::activation::Activation;
 
 /// Elements per task of [`apply_in_parallel`]: enough that a task outweighs its scheduling.
 pub(super) const CHUNK: usize = 16 * 1024;

@@ -11,7 +11,7 @@ use multiversion::multiversion;
 
 use crate::parallel::for_each_chunk;
 use super::{activation, new_tensor, values};
-use crate::model::Activation;
+use crate::activation::Activation;
 
 /// Most input channels per group that this kernel takes; wider convolutions are matrix products.
 pub const MAX_GROUP_CHANNELS: usize = 4;

@@ -30,7 +30,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{DType, Shape, Tensor};
 use burn_flex::{FlexTensor, Layout};
 
-use crate::model::Activation;
+use crate::activation::Activation;
 
 /// `activation(conv(input))`, with the convolution's bias, in one pass: for EfficientNet's
 /// convolutions (depthwise, 1×1 and the stem's) on the CPU outside autodiff, and natively for its

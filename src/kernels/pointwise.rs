@@ -8,7 +8,7 @@ use multiversion::multiversion;
 
 use crate::parallel::{OutputPointer, for_each_index};
 use super::{Matrix, activation, matmul, new_tensor, values};
-use crate::model::Activation;
+use crate::activation::Activation;
 
 /// Output tile: channels × pixels. Small enough that the tile stays in cache from the bias to
 /// the activation, and that a 7×7 map still makes several tiles for the cores to share.

@@ -1,7 +1,10 @@
+//! [`Activation::apply`]: the model's way to apply an activation, through the fused CPU kernel
+//! where there is one and burn's operations elsewhere.
+
 use burn::tensor::Tensor;
 use burn::tensor::activation::{relu6, silu};
 
-use super::config::Activation;
+use crate::activation::Activation;
 use crate::kernels;
 
 impl Activation {

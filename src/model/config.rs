@@ -12,6 +12,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::EfficientNet;
+use crate::activation::Activation;
 
 /// One stage of MBConv blocks before compound scaling, as lukemelas' block strings
 /// (`r1_k3_s11_e1_i32_o16_se0.25`) describe it.
@@ -114,16 +115,6 @@ impl FromStr for StageConfig {
             se_ratio: se_ratio.filter(|ratio| *ratio > 0.0 && *ratio <= 1.0),
         })
     }
-}
-
-/// The activation between layers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    /// `x * sigmoid(x)`, the EfficientNet default.
-    Swish,
-    /// `min(max(x, 0), 6)`, used by the Lite variants because it quantises well.
-    Relu6,
 }
 
 /// A named member of the family.

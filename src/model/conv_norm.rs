@@ -3,7 +3,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
-use super::config::{Activation, EfficientNetConfig};
+use super::config::EfficientNetConfig;
+use crate::activation::Activation;
 use crate::kernels;
 
 /// A bias-free convolution followed by batch normalisation: the unit EfficientNet is made of.

@@ -2,10 +2,11 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::config::{Activation, EfficientNetConfig};
+use super::config::EfficientNetConfig;
 use super::conv_norm::ConvNorm;
 use super::frozen::{carries_no_graph, is_frozen};
 use super::mbconv::MbConv;
+use crate::activation::Activation;
 
 /// EfficientNet (B0–B7) or EfficientNet-Lite (0–4); which one is decided by its
 /// [`EfficientNetConfig`].

@@ -1,10 +1,11 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-use super::config::{Activation, BlockConfig, EfficientNetConfig};
+use super::config::{BlockConfig, EfficientNetConfig};
 use super::conv_norm::ConvNorm;
 use super::drop_connect::DropConnect;
 use super::squeeze_excitation::SqueezeExcitation;
+use crate::activation::Activation;
 
 /// Mobile inverted bottleneck: expand (1×1), depthwise conv, optional squeeze-and-excitation,
 /// project (1×1), and a residual connection when the shape allows one.

@@ -14,9 +14,9 @@ mod tensor_load;
 
 pub(crate) use tensor_load::apply_checked;
 
+pub use crate::activation::Activation;
 pub use config::{
-    Activation, Arch, BlockConfig, EFFICIENTNET_LITE_STAGES, EFFICIENTNET_STAGES, EfficientNetConfig,
-    Scaling, StageConfig,
+    Arch, BlockConfig, EFFICIENTNET_LITE_STAGES, EFFICIENTNET_STAGES, EfficientNetConfig, Scaling, StageConfig,
 };
 pub use conv_norm::ConvNorm;
 pub use drop_connect::DropConnect;

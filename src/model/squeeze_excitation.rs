@@ -3,7 +3,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use super::config::Activation;
+use crate::activation::Activation;
 
 /// Squeeze-and-excitation: rescales each channel by a gate computed from the global average.
 #[derive(Module, Debug)]

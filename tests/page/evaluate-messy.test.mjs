@@ -1,13 +1,19 @@
-// (c) A messy folder — non-images, a corrupt JPEG, a zero-byte file, nested folders, unicode
-// names, files outside class folders and a file named like an HTML injection — completes, lists
-// every skipped file with its reason, renders names as text and runs no script.
+// (c) A messy folder — non-images, a corrupt and a truncated JPEG, a zero-byte file, a macOS
+// "._" companion, hidden files and folders, nested folders, unicode names, files outside class
+// folders and a file named like an HTML injection — completes, lists every skipped file with its
+// reason, renders names as text and runs no script; and its JSON report lists the same files,
+// with the same reasons, as `trainer eval`'s for the same folder.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  ROOT,
   SAMPLE_VAL,
+  TRAINER,
+  assertClose,
   assertNoProblems,
   assertStayedLocal,
   browserSkipReason,
@@ -20,7 +26,7 @@ import {
   waitForModel,
 } from './harness.mjs';
 
-const skip = browserSkipReason();
+const skip = browserSkipReason({ needsTrainer: true });
 const ROOT_NAME = 'posters ünïcødé';
 const XSS_NAME = '<img src=x onerror=alert(1)>.png';
 const UNICODE_NAME = 'café ☕ 海报 🎉.jpeg';
@@ -51,6 +57,11 @@ function makeMessyFolder() {
   put('others/README', 'no extension\n');
   put('unknown-class/poster.jpeg', logo);
   put('top-level.jpeg', logo);
+  put('logo/._poster.jpeg', Buffer.from('\x00\x05\x16\x07 AppleDouble'));
+  put('logo/.DS_Store', 'Bud1');
+  put('.git/HEAD', 'ref: refs/heads/main\n');
+  const jpeg = fs.readFileSync(logo);
+  put('others/cut.jpeg', jpeg.subarray(0, jpeg.length >> 1));
   return {
     root,
     classified: [`${ROOT_NAME}/logo/nested/deeper/poster.jpeg`, `${ROOT_NAME}/logo/poster.jpeg`, `${ROOT_NAME}/logo/${UNICODE_NAME}`, `${ROOT_NAME}/others/${XSS_NAME}`],
@@ -63,6 +74,10 @@ function makeMessyFolder() {
       [`${ROOT_NAME}/others/README`]: /not an image/i,
       [`${ROOT_NAME}/unknown-class/poster.jpeg`]: /not a class/i,
       [`${ROOT_NAME}/top-level.jpeg`]: /not in a class folder/i,
+      [`${ROOT_NAME}/logo/._poster.jpeg`]: /macOS metadata file/,
+      [`${ROOT_NAME}/logo/.DS_Store`]: /hidden file/,
+      [`${ROOT_NAME}/.git/HEAD`]: /in a hidden folder/,
+      [`${ROOT_NAME}/others/cut.jpeg`]: /^ — truncated JPEG/,
     },
   };
 }
@@ -113,6 +128,22 @@ test('a messy folder completes, lists skipped files with reasons and runs no scr
   // predictions.txt has one line per classified image, unicode and nested paths intact.
   const lines = parsePredictions(await downloadText(page, 'predictions.txt'));
   assert.deepEqual(lines.map((l) => l.path), [...folder.classified].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+
+  // The same folder through `trainer eval`, run beside it so that both name it the same: the same
+  // files skipped for the same reasons, the same predictions, byte for byte but the probabilities.
+  const pageReport = JSON.parse(await downloadText(page, 'JSON'));
+  const out = path.join(path.dirname(folder.root), 'trainer', 'predictions.txt');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const model = path.join(ROOT, 'www/models/logo');
+  execFileSync(TRAINER, ['eval', '--model', model, '--data', ROOT_NAME, '--out', out], { cwd: path.dirname(folder.root), stdio: 'pipe' });
+  const trainerReport = JSON.parse(fs.readFileSync(out.replace(/\.txt$/, '.json'), 'utf8'));
+  assert.deepEqual(pageReport.skipped, trainerReport.skipped);
+  const strip = (report) => report.predictions.map(({ probabilities, ...rest }) => rest);
+  assert.deepEqual(strip(pageReport), strip(trainerReport));
+  pageReport.predictions.forEach((p, i) => assertClose(p.probabilities, trainerReport.predictions[i].probabilities, 1e-4, p.path));
+  for (const key of ['format', 'format_version', 'model', 'data', 'classes', 'decision', 'complete', 'images', 'skipped_files', 'confusion_matrix']) {
+    assert.deepEqual(pageReport[key], trainerReport[key], key);
+  }
 
   // Give a delayed onerror handler the chance to fire before checking that none did.
   await page.waitForTimeout(500);

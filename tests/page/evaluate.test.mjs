@@ -1,9 +1,19 @@
-// Unit tests for www/evaluate.js: batches, one in flight, progress, skips, cancel, errors.
+// Unit tests for www/evaluate.js: batches, one in flight, progress, skips, cancel, errors. The
+// sink stands in for the evaluation core's Evaluation, which words and counts (tested in Rust).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runEvaluation } from '../../www/evaluate.js';
 
 const image = (name, trueIndex = 0, size = 10) => ({ path: `v/c/${name}`, trueIndex, entry: { file: { name, size } } });
+
+/** Records what runEvaluation hands the evaluation core. */
+function fakeSink() {
+  const sink = { records: [], skipped: [] };
+  sink.add = (path, trueIndex, probabilities) => sink.records.push({ path, trueIndex, probabilities });
+  sink.skipUnreadable = (path, message) => sink.skipped.push({ path, unreadable: message });
+  sink.skipUndecodable = (path, message) => sink.skipped.push({ path, undecodable: message });
+  return sink;
+}
 
 function fakeClassifier({ failOn = [], throwOnCall = null } = {}) {
   const state = { calls: [], inFlight: 0, maxInFlight: 0 };
@@ -24,43 +34,46 @@ test('streams batches, one at a time, and reports progress', async () => {
   const classifier = fakeClassifier({ failOn: ['3.jpeg'] });
   const progress = [];
   let clock = 0;
+  const sink = fakeSink();
   const result = await runEvaluation({
     images,
     classifyBatch: classifier.classifyBatch,
+    sink,
     batchSize: 8,
     onProgress: (p) => progress.push(p),
     now: () => (clock += 100),
   });
   assert.deepEqual(classifier.calls.map((c) => c.length), [8, 8, 3]);
   assert.equal(classifier.maxInFlight, 1);
-  assert.equal(result.records.length, 18);
-  assert.deepEqual(result.skipped, [{ path: 'v/c/3.jpeg', reason: 'cannot decode image: bad' }]);
+  assert.equal(sink.records.length, 18);
+  assert.deepEqual(sink.skipped, [{ path: 'v/c/3.jpeg', undecodable: 'cannot decode image: bad' }]);
   assert.equal(result.cancelled, false);
   assert.equal(result.error, null);
   assert.deepEqual(progress.map((p) => p.done), [0, 8, 16, 19]);
   assert.ok(progress.at(-1).perSecond > 0);
   assert.equal(progress.at(-1).etaSeconds, 0);
-  assert.deepEqual(Array.from(result.records[1].probabilities), [0.75, 0.25]);
-  assert.equal(result.records[1].trueIndex, 1);
+  assert.deepEqual(Array.from(sink.records[1].probabilities), [0.75, 0.25]);
+  assert.equal(sink.records[1].trueIndex, 1);
+  assert.equal(progress.at(-1).skipped, 1);
 });
 
-test('files that cannot be read or are empty are skipped with a reason, not sent', async () => {
+test('files that cannot be read are skipped with the browser\'s message, not sent', async () => {
   const unreadable = { path: 'v/c/gone.jpeg', trueIndex: 0, entry: { getFile: () => Promise.reject(new Error('NotFoundError')) } };
   const classifier = fakeClassifier();
-  const result = await runEvaluation({ images: [image('ok.jpeg'), unreadable, image('empty.jpeg', 0, 0)], classifyBatch: classifier.classifyBatch });
+  const sink = fakeSink();
+  await runEvaluation({ images: [image('ok.jpeg'), unreadable], classifyBatch: classifier.classifyBatch, sink });
   assert.deepEqual(classifier.calls, [['ok.jpeg']]);
-  assert.deepEqual(result.skipped, [
-    { path: 'v/c/gone.jpeg', reason: 'cannot read file: NotFoundError' },
-    { path: 'v/c/empty.jpeg', reason: 'empty file (0 bytes)' },
-  ]);
+  assert.deepEqual(sink.skipped, [{ path: 'v/c/gone.jpeg', unreadable: 'NotFoundError' }]);
 });
 
 test('cancel stops after the batch in flight and keeps what was done', async () => {
   const controller = new AbortController();
   const classifier = fakeClassifier();
   const images = Array.from({ length: 30 }, (_, i) => image(`${i}.jpeg`));
+  const sink = fakeSink();
   const result = await runEvaluation({
     images,
+    sink,
     classifyBatch: async (files) => {
       const out = await classifier.classifyBatch(files);
       if (classifier.calls.length === 2) controller.abort();
@@ -70,14 +83,15 @@ test('cancel stops after the batch in flight and keeps what was done', async () 
     batchSize: 8,
   });
   assert.equal(result.cancelled, true);
-  assert.equal(result.records.length, 16);
+  assert.equal(sink.records.length, 16);
 });
 
 test('a failing batch stops the run with the error and the partial results', async () => {
   const classifier = fakeClassifier({ throwOnCall: 2 });
   const images = Array.from({ length: 20 }, (_, i) => image(`${i}.jpeg`));
-  const result = await runEvaluation({ images, classifyBatch: classifier.classifyBatch, batchSize: 8 });
+  const sink = fakeSink();
+  const result = await runEvaluation({ images, classifyBatch: classifier.classifyBatch, sink, batchSize: 8 });
   assert.equal(result.error, 'device lost');
-  assert.equal(result.records.length, 8);
+  assert.equal(sink.records.length, 8);
   assert.equal(classifier.calls.length, 2);
 });

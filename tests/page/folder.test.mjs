@@ -1,66 +1,11 @@
-// Unit tests for www/folder.js: labels from first-level sub-folders, skip reasons, and walking a
-// dropped directory (fake FileSystem entries).
+// Unit tests for www/folder.js: listing a picked folder and walking a dropped directory (fake
+// FileSystem entries). Labeling and skip reasons are the evaluation core's, tested in Rust
+// (evaluation/src/labeling.rs) and through the page (evaluate-messy.test.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  entriesFromDirectoryEntry,
-  entriesFromFileList,
-  extensionOf,
-  fileOfEntry,
-  nonImageReason,
-  planEvaluation,
-} from '../../www/folder.js';
+import { entriesFromDirectoryEntry, entriesFromFileList, fileOfEntry } from '../../www/folder.js';
 
 const file = (size = 10) => ({ size });
-const entry = (path, size) => ({ path, file: file(size) });
-
-test('extensions', () => {
-  assert.equal(extensionOf('a.JPEG'), 'jpeg');
-  assert.equal(extensionOf('archive.tar.gz'), 'gz');
-  assert.equal(extensionOf('README'), '');
-  assert.equal(extensionOf('.hidden'), '');
-  assert.equal(extensionOf('trailing.'), '');
-  assert.equal(nonImageReason('x.webp'), null);
-  assert.equal(nonImageReason('x.txt'), 'not an image (.txt file)');
-  assert.equal(nonImageReason('README'), 'not an image (no file extension)');
-});
-
-test('the class is the first-level sub-folder; everything else is skipped with a reason', () => {
-  const plan = planEvaluation(
-    [
-      entry('val/logo/1.jpeg'),
-      entry('val/others/2.png'),
-      entry('val/logo/nested/deeper/3.jpg'),
-      entry('val/top.jpeg'),
-      entry('val/cats/4.jpeg'),
-      entry('val/logo/notes.txt'),
-      entry('val/others/empty.jpeg', 0),
-      entry('val/Logo/5.jpeg'),
-    ],
-    ['logo', 'others'],
-  );
-  assert.equal(plan.rootName, 'val');
-  assert.deepEqual(
-    plan.images.map((i) => [i.path, i.trueIndex]),
-    [
-      ['val/logo/1.jpeg', 0],
-      ['val/logo/nested/deeper/3.jpg', 0],
-      ['val/others/2.png', 1],
-    ],
-  );
-  const reasons = Object.fromEntries(plan.skipped.map((s) => [s.path, s.reason]));
-  assert.match(reasons['val/top.jpeg'], /not in a class folder/);
-  assert.match(reasons['val/cats/4.jpeg'], /folder "cats" is not a class of this model \(classes: logo, others\)/);
-  assert.match(reasons['val/logo/notes.txt'], /not an image/);
-  assert.match(reasons['val/others/empty.jpeg'], /empty file/);
-  assert.match(reasons['val/Logo/5.jpeg'], /not a class/, 'class names match exactly');
-  assert.equal(plan.images.length + plan.skipped.length, 8, 'nothing is dropped silently');
-});
-
-test('images are planned in bytewise path order', () => {
-  const plan = planEvaluation([entry('v/a/b.png'), entry('v/a/B.png'), entry('v/a/a-1.png')], ['a']);
-  assert.deepEqual(plan.images.map((i) => i.path), ['v/a/B.png', 'v/a/a-1.png', 'v/a/b.png']);
-});
 
 test('picked folders use webkitRelativePath', () => {
   const files = [{ name: '1.jpeg', webkitRelativePath: 'val/logo/1.jpeg', size: 3 }];
@@ -106,7 +51,7 @@ test('a dropped directory is walked recursively, in chunks, with paths like webk
     entries.map((e) => e.path).sort(),
     ['val/logo/1.jpeg', 'val/logo/2.jpeg', 'val/logo/3.jpeg', 'val/logo/deep/4.jpeg', 'val/others/x.png', 'val/top.jpeg'],
   );
-  assert.deepEqual(unreadable, [{ path: 'val/locked/', reason: 'cannot list folder: permission denied' }]);
+  assert.deepEqual(unreadable, [{ path: 'val/locked/', message: 'permission denied' }]);
   const first = entries.find((e) => e.path === 'val/logo/1.jpeg');
   assert.equal(await fileOfEntry(first), one, 'the File is fetched on demand');
 });

@@ -17,11 +17,12 @@ use effilens::{Arch, EfficientNetConfig};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::checkpoint::write_file_atomic;
+use crate::atomic_file::write_file_atomic;
 use crate::dataset::ImageFolder;
 use crate::device::DeviceChoice;
 use crate::machine;
-use crate::eval::{DecisionRule, classify_folder};
+use crate::eval::classify_folder;
+use effilens_evaluation::{Evaluation, ModelInfo};
 use crate::model_source::{CheckpointOptions, load_classifier};
 use crate::train;
 
@@ -293,12 +294,12 @@ fn folder_evaluation(model: &str, data: &Path, repeats: Repeats, target: &Target
     let options = CheckpointOptions { arch: None, advprop: false };
     let classifier = load_classifier(model, &options, device)?;
     let classes = classifier.classes().to_vec();
-    let rule = DecisionRule::new(&classes, None, None)?;
     let mut images = 0;
     let seconds = time_runs(repeats, || {
         let folder = ImageFolder::scan(data, Some(&classes))?;
-        let mut skipped = Vec::new();
-        images = classify_folder(&classifier, &folder, &rule, BATCH, &mut skipped)?.len();
+        let mut evaluation = Evaluation::new(ModelInfo::default(), classes.clone(), data.to_string_lossy());
+        classify_folder(&classifier, &folder, BATCH, &mut evaluation)?;
+        images = evaluation.predictions.len();
         Ok(())
     })
     .with_context(|| format!("trainer eval of {model} on {}", data.display()))?;

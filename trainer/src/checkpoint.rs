@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use effilens::bundle::{Manifest, WeightsFile};
@@ -14,7 +14,8 @@ use effilens::{Arch, Normalization};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::train::TrainArgs;
+use crate::atomic_file::{rename_into_place, temporary_path, write_synced};
+use crate::settings::{Monitor, TrainSettings};
 
 const MAGIC: &[u8] = b"EFFILENS-CHECKPOINT\n";
 pub const FORMAT_VERSION: u32 = 1;
@@ -29,11 +30,28 @@ pub struct EpochRecord {
     pub train_loss: f64,
     pub val_loss: f64,
     pub accuracy: f64,
-    pub macro_f1: f64,
-    pub precision: Vec<f64>,
-    pub recall: Vec<f64>,
+    /// Figures the evaluation core leaves undefined (a class never predicted) are `None`, as in
+    /// every report; checkpoints written before that hold numbers, which read as `Some`.
+    pub macro_f1: Option<f64>,
+    pub precision: Vec<Option<f64>>,
+    pub recall: Vec<Option<f64>>,
+    /// Absent from older checkpoints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub f1: Vec<Option<f64>>,
     pub images_per_second: f64,
     pub seconds: f64,
+}
+
+impl EpochRecord {
+    /// The epoch's `monitor` figure, higher better.
+    pub fn score(&self, monitor: Monitor) -> f64 {
+        match monitor {
+            Monitor::Accuracy => self.accuracy,
+            // F1 lies in [0, 1]: an undefined one ranks below any defined one.
+            Monitor::MacroF1 => self.macro_f1.unwrap_or(-1.0),
+            Monitor::ValLoss => -self.val_loss,
+        }
+    }
 }
 
 /// Where a run stands: enough to continue it exactly.
@@ -60,7 +78,7 @@ pub struct CheckpointState {
     pub image_size: usize,
     pub normalization: Normalization,
     pub source_weights: String,
-    pub settings: TrainArgs,
+    pub settings: TrainSettings,
     pub progress: Progress,
     pub history: Vec<EpochRecord>,
 }
@@ -74,35 +92,25 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Writes to a temporary file beside `path`, syncs it, then renames it over `path`.
+    /// Writes to a temporary file beside `path`, syncs it, then renames it over `path` and syncs
+    /// the directory ([`crate::atomic_file`]).
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
         let temporary = temporary_path(path);
-        let written = self.write_to(&temporary);
-        if let Err(error) = written {
-            // Leave nothing half-written behind; the previous checkpoint was never touched.
-            let _ = std::fs::remove_file(&temporary);
+        if let Err(error) = write_synced(&temporary, |file| self.write_to(file)) {
+            // The temporary file is gone; the previous checkpoint was never touched.
             let previous = if path.exists() { "the previous checkpoint there is intact" } else { "nothing was saved" };
             bail!("cannot write checkpoint {}: {error:#}; {previous}", path.display());
         }
-        std::fs::rename(&temporary, path).with_context(|| format!("cannot rename checkpoint into {}", path.display()))?;
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            // Make the rename itself durable; not every platform can open a directory.
-            if let Ok(dir) = File::open(dir) {
-                let _ = dir.sync_all();
-            }
-        }
-        Ok(())
+        rename_into_place(&temporary, path).with_context(|| format!("cannot rename checkpoint into {}", path.display()))
     }
 
-    fn write_to(&self, path: &Path) -> Result<()> {
-        let mut file = File::create(path)?;
+    fn write_to(&self, file: &mut File) -> Result<()> {
         file.write_all(MAGIC)?;
         let state = serde_json::to_vec_pretty(&self.state)?;
         for section in [state.as_slice(), &self.model, &self.optimizer] {
             file.write_all(&(section.len() as u64).to_le_bytes())?;
             file.write_all(section)?;
         }
-        file.sync_all()?;
         Ok(())
     }
 
@@ -132,19 +140,6 @@ impl Checkpoint {
     }
 }
 
-fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    path.with_file_name(name)
-}
-
-/// Writes `contents` to `path` atomically (metrics files, predictions).
-pub fn write_file_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let temporary = temporary_path(path);
-    std::fs::write(&temporary, contents).with_context(|| format!("cannot write {}", path.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
 impl CheckpointState {
     /// The bundle manifest for this run's network stored as `weights`.
     pub fn manifest(&self, name: &str, weights: WeightsFile) -> Manifest {
@@ -156,7 +151,7 @@ impl CheckpointState {
                 .enumerate()
                 .map(|(c, class)| {
                     let (precision, recall) = (record.precision[c], record.recall[c]);
-                    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+                    let f1 = record.f1.get(c).copied().flatten();
                     (class.clone(), json!({ "precision": precision, "recall": recall, "f1": f1 }))
                 })
                 .collect();
@@ -186,5 +181,113 @@ impl CheckpointState {
             }),
             metrics,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The `settings` object as checkpoints written before `TrainSettings` hold it (serde_json of
+    /// the command-line arguments, machine-side options skipped), compact and in field order.
+    const OLD_SETTINGS: &str = concat!(
+        r#"{"train_data":"data/train","val_data":"data/val","val_fraction":0.2,"arch":"efficientnet-lite0","#,
+        r#""pretrained":"imagenet","advprop":false,"image_size":240,"batch_size":16,"lr":0.01,"momentum":0.9,"#,
+        r#""weight_decay":0.0001,"epochs":10,"schedule":"cosine","warmup_epochs":1,"label_smoothing":0.1,"#,
+        r#""bn_momentum":0.1,"balanced_loss":true,"freeze_backbone":false,"no_augment":false,"early_stopping":3,"#,
+        r#""monitor":"macro-f1","seed":7,"save_interval":1}"#
+    );
+
+    fn old_state() -> Value {
+        json!({
+            "format_version": 1,
+            "arch": "efficientnet-lite0",
+            "classes": ["cat", "dog"],
+            "image_size": 240,
+            "normalization": "lite",
+            "source_weights": "efficientnet-lite0 ImageNet weights from lite0.pth",
+            "settings": serde_json::from_str::<Value>(OLD_SETTINGS).unwrap(),
+            "progress": {
+                "epoch": 2,
+                "batch": 0,
+                "loss_sum": 0.0,
+                "images": 0,
+                "best": [0.75, 2],
+                "epochs_without_improvement": 0,
+            },
+            "history": [{
+                "epoch": 2,
+                "learning_rate": 0.005,
+                "train_loss": 0.5,
+                "val_loss": 0.6,
+                "accuracy": 0.8,
+                "macro_f1": 0.75,
+                "precision": [0.7, 0.9],
+                "recall": [0.9, 0.7],
+                "images_per_second": 40.0,
+                "seconds": 2.5,
+            }],
+        })
+    }
+
+    /// `value` as it reads back from the text a checkpoint holds (`to_value` would widen the f32
+    /// label smoothing to f64 digits).
+    fn as_written(value: &impl Serialize) -> Value {
+        serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap()
+    }
+
+    fn checkpoint_bytes(state: &[u8]) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        for section in [state, b"model", b"optimizer"] {
+            bytes.extend((section.len() as u64).to_le_bytes());
+            bytes.extend(section);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_checkpoint_written_before_train_settings_still_loads() {
+        let state = serde_json::to_vec_pretty(&old_state()).unwrap();
+        let checkpoint = Checkpoint::parse(&checkpoint_bytes(&state)).unwrap();
+        let settings = &checkpoint.state.settings;
+        assert_eq!(settings.train_data, Path::new("data/train"));
+        assert_eq!(settings.val_data.as_deref(), Some(Path::new("data/val")));
+        assert_eq!(settings.arch, Some(Arch::Lite0));
+        assert_eq!((settings.image_size, settings.epochs, settings.seed), (Some(240), 10, 7));
+        assert_eq!((settings.early_stopping, settings.monitor), (Some(3), Monitor::MacroF1));
+        assert_eq!(settings.schedule, crate::schedule::Schedule::Cosine);
+        assert!(settings.balanced_loss && !settings.freeze_backbone && !settings.no_augment);
+        assert_eq!(checkpoint.state.progress.best, Some((0.75, 2)));
+        assert_eq!((checkpoint.model.as_slice(), checkpoint.optimizer.as_slice()), (&b"model"[..], &b"optimizer"[..]));
+        // Written again, the state is what it was: new checkpoints and manifests keep the shape.
+        assert_eq!(as_written(&checkpoint.state), old_state());
+        assert_eq!(serde_json::to_string(settings).unwrap(), OLD_SETTINGS);
+    }
+
+    #[test]
+    fn an_unreadable_state_says_so() {
+        let mut state = old_state();
+        state["settings"].as_object_mut().unwrap().remove("lr");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.ckpt");
+        std::fs::write(&path, checkpoint_bytes(&serde_json::to_vec(&state).unwrap())).unwrap();
+        let error = format!("{:#}", Checkpoint::read(&path).err().unwrap());
+        assert!(error.contains("is not a usable trainer checkpoint: its state is unreadable"), "{error}");
+        assert!(error.contains("missing field `lr`"), "{error}");
+    }
+
+    #[test]
+    fn write_atomic_then_read_gives_the_checkpoint_back() {
+        let state: CheckpointState = serde_json::from_value(old_state()).unwrap();
+        let checkpoint = Checkpoint { state, model: vec![1, 2, 3], optimizer: vec![4, 5] };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("last.ckpt");
+        checkpoint.write_atomic(&path).unwrap();
+        assert!(!crate::atomic_file::temporary_path(&path).exists());
+        let read = Checkpoint::read(&path).unwrap();
+        assert_eq!(as_written(&read.state), old_state());
+        assert_eq!((read.model, read.optimizer), (checkpoint.model, checkpoint.optimizer));
     }
 }

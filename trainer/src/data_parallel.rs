@@ -98,15 +98,34 @@ impl DataParallel {
         Self { devices, workers }
     }
 
-    pub fn devices(&self) -> &[Device] {
-        &self.devices
-    }
-
     /// The contiguous part of `members` that device `index` trains on; devices past the end of a
     /// short last batch get none.
     pub fn shard_of<'a>(&self, members: &'a [usize], index: usize) -> &'a [usize] {
         let size = members.len().div_ceil(self.devices.len());
         members.get(index * size..(index * size + size).min(members.len())).unwrap_or(&[])
+    }
+
+    /// A batch's shards, one per device in device order, `None` where a device gets no images.
+    /// `tensors` makes device `index`'s inputs and targets from its members, on that device
+    /// (seeding the device first if the step draws random numbers there); it runs device after
+    /// device, in order.
+    pub fn shards(
+        &self,
+        members: &[usize],
+        mut tensors: impl FnMut(usize, &[usize], &Device) -> (Tensor<4>, Tensor<1, Int>),
+    ) -> Vec<Option<Shard>> {
+        self.devices
+            .iter()
+            .enumerate()
+            .map(|(index, device)| {
+                let shard = self.shard_of(members, index);
+                if shard.is_empty() {
+                    return None;
+                }
+                let (inputs, targets) = tensors(index, shard, device);
+                Some(Shard { inputs, targets, share: shard.len() as f32 / members.len() as f32 })
+            })
+            .collect()
     }
 
     /// One optimisation step over `shards` (one per device, in device order, `None` where a device
@@ -153,6 +172,27 @@ mod tests {
         let shards: Vec<&[usize]> = (0..3).map(|index| parallel.shard_of(&batch, index)).collect();
         assert_eq!(shards, [&[10, 11, 12][..], &[13, 14, 15], &[16]]);
         assert!(parallel.shard_of(&[1], 1).is_empty(), "a short last batch leaves devices idle");
+    }
+
+    #[test]
+    fn each_device_gets_its_shard_and_share_in_order() {
+        let parallel = DataParallel::new(vec![Device::flex(), Device::flex(), Device::flex()]);
+        let tensors = |members: &[usize], device: &Device| {
+            (Tensor::zeros([members.len(), 3, 2, 2], device), class_tensor(members.iter().copied(), device))
+        };
+        let mut calls = Vec::new();
+        let shards = parallel.shards(&[10, 11, 12, 13, 14, 15, 16], |index, members, device| {
+            calls.push((index, members.to_vec()));
+            tensors(members, device)
+        });
+        assert_eq!(calls, [(0, vec![10, 11, 12]), (1, vec![13, 14, 15]), (2, vec![16])]);
+        let shares: Vec<f32> = shards.iter().map(|shard| shard.as_ref().unwrap().share).collect();
+        assert_eq!(shares, [3.0 / 7.0, 3.0 / 7.0, 1.0 / 7.0]);
+        assert_eq!(shards[2].as_ref().unwrap().targets.dims(), [1]);
+
+        let short = parallel.shards(&[1], |_, members, device| tensors(members, device));
+        assert_eq!(short.iter().map(Option::is_some).collect::<Vec<_>>(), [true, false, false]);
+        assert_eq!(short[0].as_ref().unwrap().share, 1.0);
     }
 
     /// Two workers' step equals one device's step on the same two shards, each weighted by its

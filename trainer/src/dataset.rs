@@ -1,72 +1,61 @@
-//! ImageFolder: `root/<class>/<image>`, the class of an image being its first-level folder.
+//! ImageFolder: `root/<class>/<image>`, the class of an image being its first-level folder. The
+//! walk is here; which file is an image of which class, and why the others are skipped, is the
+//! evaluation core's (`effilens_evaluation::labeling`), shared with the page.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
+use effilens_evaluation::labeling::display_path;
+use effilens_evaluation::{ListedFile, SkipReason, Skipped, label_files};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-/// Extensions the decoder understands (case-insensitive).
-const IMAGE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "jfif"];
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
+    /// Where to read it.
     pub path: PathBuf,
+    /// `<root as given>/<class>/…`, as reports show it.
+    pub display: String,
     pub class: usize,
-}
-
-/// A file that will not be used, and why. Never dropped silently.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Skipped {
-    pub path: PathBuf,
-    pub reason: String,
 }
 
 #[derive(Clone, Debug)]
 pub struct ImageFolder {
     pub classes: Vec<String>,
+    /// In the byte order of their displayed paths.
     pub samples: Vec<Sample>,
     pub skipped: Vec<Skipped>,
+    /// First-level folders that are not among the classes given to [`ImageFolder::scan`].
+    pub unknown_folders: Vec<String>,
 }
 
 impl ImageFolder {
-    /// Scans `root`. With `classes` given (a model's), folders are matched to them and unknown
-    /// folders are skipped; otherwise the sorted folder names are the classes.
+    /// Scans `root`. With `classes` given (a model's), folders are matched to them and files in
+    /// unknown folders are skipped; otherwise the folder names (hidden ones excepted) in byte
+    /// order are the classes. Every file found is either a sample or skipped with its reason.
     pub fn scan(root: &Path, classes: Option<&[String]>) -> Result<Self> {
         if !root.is_dir() {
             bail!("{}: no such folder", root.display());
         }
-        let mut folders = Vec::new();
-        let mut skipped = Vec::new();
-        for entry in sorted_entries(root)? {
-            if entry.is_dir() {
-                folders.push(entry);
-            } else {
-                skipped.push(Skipped { path: entry, reason: "not inside a class folder".into() });
-            }
-        }
-        let names: Vec<String> =
-            folders.iter().map(|folder| folder.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        let classes = match classes {
-            Some(classes) => classes.to_vec(),
-            None => names.clone(),
-        };
-        let mut samples = Vec::new();
-        for (folder, name) in folders.iter().zip(&names) {
-            let Some(class) = classes.iter().position(|known| known == name) else {
-                skipped.push(Skipped { path: folder.clone(), reason: format!("'{name}' is not a class of this model") });
-                continue;
-            };
-            for file in walk(folder)? {
-                if is_image_name(&file) {
-                    samples.push(Sample { path: file, class });
-                } else {
-                    skipped.push(Skipped { path: file, reason: "not an image file (by its extension)".into() });
-                }
-            }
-        }
-        Ok(Self { classes, samples, skipped })
+        let root_name = root.to_string_lossy();
+        let mut walk = Walk::default();
+        walk.folder(root, "")?;
+        let folders = class_folders(root)?;
+        let classes = classes.map_or_else(|| folders.clone(), <[String]>::to_vec);
+        let labeling = label_files(&root_name, &walk.files, Some(&classes));
+        let samples = labeling
+            .images
+            .into_iter()
+            .map(|image| Sample { path: walk.paths[image.index].clone(), display: image.path, class: image.class })
+            .collect();
+        let mut skipped = labeling.skipped;
+        skipped.extend(walk.unlisted.iter().map(|(path, message)| {
+            Skipped::new(display_path(&root_name, path), &SkipReason::Unlisted(message.clone()))
+        }));
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let unknown_folders = folders.into_iter().filter(|folder| !classes.contains(folder)).collect();
+        Ok(Self { classes, samples, skipped, unknown_folders })
     }
 
     /// Scans a training folder: at least two classes, each with images.
@@ -102,7 +91,7 @@ impl ImageFolder {
             validation.extend(members.drain(..wanted));
             train.extend(members);
         }
-        let sort = |samples: &mut Vec<Sample>| samples.sort_by(|a, b| a.path.cmp(&b.path));
+        let sort = |samples: &mut Vec<Sample>| samples.sort_by(|a, b| a.display.cmp(&b.display));
         sort(&mut train);
         sort(&mut validation);
         self.samples = train;
@@ -111,34 +100,53 @@ impl ImageFolder {
     }
 }
 
-fn is_image_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|ext| ext.to_str())
-        .is_some_and(|ext| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
-}
-
-/// Entries of `dir`, sorted by name so every run sees the same order; hidden files left out.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
+/// The first-level folders of `root`, hidden ones left out, in byte order.
+fn class_folders(root: &Path) -> Result<Vec<String>> {
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(root)? {
         let path = entry?.path();
-        if !path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')) {
-            entries.push(path);
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if path.is_dir() && !name.starts_with('.') {
+            folders.push(name);
         }
     }
-    entries.sort();
-    Ok(entries)
+    folders.sort();
+    Ok(folders)
 }
 
-/// Every file below `dir`, nested folders included, in sorted order.
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in sorted_entries(dir)? {
-        if entry.is_dir() {
-            files.extend(walk(&entry)?);
-        } else {
-            files.push(entry);
+/// Every file below a folder, hidden ones included: what is not an image is reported, not hidden.
+#[derive(Default)]
+struct Walk {
+    /// Relative to the root, `/`-separated, with sizes.
+    files: Vec<ListedFile>,
+    /// Parallel to `files`: where to read each.
+    paths: Vec<PathBuf>,
+    /// Folders that could not be listed (relative, ending in `/`) and why.
+    unlisted: Vec<(String, String)>,
+}
+
+impl Walk {
+    fn folder(&mut self, dir: &Path, relative: &str) -> Result<()> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(error) if !relative.is_empty() => {
+                self.unlisted.push((format!("{relative}/"), error.to_string()));
+                return Ok(());
+            }
+            Err(error) => bail!("cannot list {}: {error}", dir.display()),
+        };
+        for entry in entries {
+            let path = entry?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let child = if relative.is_empty() { name } else { format!("{relative}/{name}") };
+            if path.is_dir() {
+                self.folder(&path, &child)?;
+            } else {
+                let size = std::fs::metadata(&path).ok().map(|metadata| metadata.len());
+                self.files.push(ListedFile { path: child, size });
+                self.paths.push(path);
+            }
         }
+        Ok(())
     }
-    Ok(files)
 }

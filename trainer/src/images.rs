@@ -2,28 +2,34 @@
 
 use anyhow::Result;
 use effilens::Preprocessor;
+use effilens_evaluation::{SkipReason, Skipped};
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::dataset::{ImageFolder, Skipped};
+use crate::dataset::{ImageFolder, Sample};
 
 /// Images decoded and resized to the model's input size, with their classes. Kept in memory so
 /// each epoch only augments and normalises (224² RGB is 150 KB an image).
 pub struct DecodedImages {
     pub images: Vec<RgbImage>,
     pub classes: Vec<usize>,
-    /// Paths, as found, parallel to `images`.
+    /// Paths as reports show them, parallel to `images`.
     pub paths: Vec<String>,
+}
+
+/// Reads one sample's file; why not, in the words every report uses.
+pub fn read_sample(sample: &Sample) -> Result<Vec<u8>, SkipReason> {
+    std::fs::read(&sample.path).map_err(|error| SkipReason::Unreadable(error.to_string()))
 }
 
 /// Decodes every sample of `folder`; unreadable files go to `skipped` with the reason.
 pub fn decode_all(folder: &ImageFolder, preprocessor: &Preprocessor, skipped: &mut Vec<Skipped>) -> DecodedImages {
-    let decoded: Vec<Result<RgbImage, String>> = folder
+    let decoded: Vec<Result<RgbImage, SkipReason>> = folder
         .samples
         .par_iter()
         .map(|sample| {
-            let bytes = std::fs::read(&sample.path).map_err(|error| error.to_string())?;
-            let image = preprocessor.decode(&bytes).map_err(|error| error.to_string())?;
+            let bytes = read_sample(sample)?;
+            let image = preprocessor.decode(&bytes).map_err(|error| SkipReason::Undecodable(error.to_string()))?;
             Ok(preprocessor.resize(&image))
         })
         .collect();
@@ -33,9 +39,9 @@ pub fn decode_all(folder: &ImageFolder, preprocessor: &Preprocessor, skipped: &m
             Ok(image) => {
                 result.images.push(image);
                 result.classes.push(sample.class);
-                result.paths.push(sample.path.to_string_lossy().into_owned());
+                result.paths.push(sample.display.clone());
             }
-            Err(reason) => skipped.push(Skipped { path: sample.path.clone(), reason }),
+            Err(reason) => skipped.push(Skipped::new(sample.display.clone(), &reason)),
         }
     }
     result

@@ -2,6 +2,7 @@
 //! browser, classify images from the command line, and time all that.
 
 mod allocator;
+mod atomic_file;
 mod augment;
 mod bench;
 mod checkpoint;
@@ -12,10 +13,11 @@ mod eval;
 mod export;
 mod images;
 mod machine;
-mod metrics;
 mod model_source;
 mod predict;
+mod report;
 mod schedule;
+mod settings;
 mod train;
 
 use std::process::ExitCode;
@@ -35,6 +37,9 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Evaluate a model on a labeled folder: confusion matrix, precision, recall, F1, predictions.txt.
     Eval(eval::EvalArgs),
+    /// Print and rewrite a JSON evaluation report (from `eval` or the page), under the same or
+    /// another decision rule.
+    Report(report::ReportArgs),
     /// Publish a training checkpoint as a bundle the browser loads (model.json + weights).
     Export(export::ExportArgs),
     /// Print the most likely classes of images.
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(args),
+        Command::Report(args) => report::run(args),
         Command::Export(args) => export::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Bench(args) => bench::run(args),

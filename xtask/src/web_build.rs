@@ -1,8 +1,9 @@
 //! The page's wasm builds, each run through wasm-bindgen (and wasm-opt when it is installed) into
 //! `www/pkg/<build>/`: a CPU-only build, the same on a pool of threads for cross-origin isolated
-//! pages, and one with WebGPU.
+//! pages, and one with WebGPU; and the evaluation core (`evaluation/`, no burn), which the page
+//! loads on its main thread into `www/pkg/evaluation/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Result;
@@ -56,6 +57,7 @@ const THREADS_LINK_ARGS: [&str; 7] = [
 ];
 
 pub fn run(args: &BuildArgs) -> Result<()> {
+    evaluation_core(args)?;
     for build in &BUILDS {
         let mut cargo = Command::new("cargo");
         cargo.args(if build.threads { &["+nightly", "rustc"][..] } else { &["build"][..] });
@@ -80,13 +82,32 @@ pub fn run(args: &BuildArgs) -> Result<()> {
                 .arg(&out_dir)
                 .arg(built_wasm(build, &args.profile)),
         )?;
-        let wasm_opt = crate::root().join("node_modules/.bin/wasm-opt");
-        if !args.no_opt && wasm_opt.exists() {
-            let wasm = out_dir.join("effilens_bg.wasm");
-            // No feature flags: wasm-opt reads the features rustc used from the module itself, and
-            // enabling more (`--all-features`) emits encodings browsers reject.
-            execute(Command::new(&wasm_opt).args(["-O3", "-o"]).arg(&wasm).arg(&wasm))?;
-        }
+        optimise(args, &out_dir.join("effilens_bg.wasm"))?;
+    }
+    Ok(())
+}
+
+/// The evaluation core: labeling, metrics, table and downloads, the same Rust as `trainer eval`.
+fn evaluation_core(args: &BuildArgs) -> Result<()> {
+    execute(Command::new("cargo").args(["build", "--package", "effilens-evaluation", "--lib", "--target", WASM_TARGET, "--profile", &args.profile]))?;
+    let dir = if args.profile == "dev" { "debug" } else { &args.profile };
+    let built = crate::target_dir().join(WASM_TARGET).join(dir).join("effilens_evaluation.wasm");
+    let out_dir = crate::root().join("www/pkg/evaluation");
+    execute(
+        Command::new("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-name", "effilens_evaluation", "--out-dir"])
+            .arg(&out_dir)
+            .arg(built),
+    )?;
+    optimise(args, &out_dir.join("effilens_evaluation_bg.wasm"))
+}
+
+fn optimise(args: &BuildArgs, wasm: &Path) -> Result<()> {
+    let wasm_opt = crate::root().join("node_modules/.bin/wasm-opt");
+    if !args.no_opt && wasm_opt.exists() {
+        // No feature flags: wasm-opt reads the features rustc used from the module itself, and
+        // enabling more (`--all-features`) emits encodings browsers reject.
+        execute(Command::new(&wasm_opt).args(["-O3", "-o"]).arg(wasm).arg(wasm))?;
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use multiversion::multiversion;
 use super::{Checkpointing, autodiff_flex_f32, contiguous};
 use crate::kernels::activation::{self, CHUNK};
 use crate::kernels::new_tensor;
-use crate::model::Activation;
+use crate::activation::Activation;
 use crate::parallel::for_each_chunk;
 
 /// `activation(input)` for an f32 tensor on `flex` under autodiff, tracked or not. Hands any

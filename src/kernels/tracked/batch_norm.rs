@@ -24,7 +24,7 @@ use multiversion::multiversion;
 
 use super::{Checkpointing, autodiff_flex_f32, contiguous, lane_sum};
 use crate::kernels::{activation, new_tensor, values};
-use crate::model::Activation;
+use crate::activation::Activation;
 use crate::parallel::{OutputPointer, for_each_chunk};
 
 /// Values per task at least: a 7×7 plane alone is too little work to schedule.

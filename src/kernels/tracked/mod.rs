@@ -108,7 +108,7 @@ mod tests {
 
     use super::*;
     use crate::kernels::fused_conv;
-    use crate::model::Activation;
+    use crate::activation::Activation;
 
     #[test]
     fn what_the_kernels_do_not_cover_is_handed_back() {

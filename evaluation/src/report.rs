@@ -1,0 +1,111 @@
+//! An evaluation: the model, the folder, every prediction and every skipped file; and its summary
+//! under a decision rule.
+
+use serde::{Deserialize, Serialize};
+
+use crate::confusion::{ClassFigures, Confusion, MacroFigures};
+use crate::curve::{PrecisionRecall, precision_recall};
+use crate::decision::DecisionRule;
+use crate::skip::{SkipReason, Skipped};
+
+/// What the report says about the model (from its manifest).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub arch: String,
+}
+
+/// One classified image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    pub path: String,
+    pub truth: usize,
+    /// In the model's class order.
+    pub probabilities: Vec<f32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub model: ModelInfo,
+    pub classes: Vec<String>,
+    /// The evaluated folder as the user named it (`./data/val`; in the page, the folder's name).
+    pub data: String,
+    pub predictions: Vec<Prediction>,
+    pub skipped: Vec<Skipped>,
+    /// False when the run was cancelled or stopped before every file was looked at.
+    pub complete: bool,
+}
+
+/// Everything derived from an evaluation under one decision rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub decision: DecisionRule,
+    pub confusion: Confusion,
+    pub per_class: Vec<ClassFigures>,
+    pub macro_figures: MacroFigures,
+    pub accuracy: Option<f64>,
+    /// Each class against the rest, by its probability (independent of the decision rule).
+    pub curves: Vec<PrecisionRecall>,
+}
+
+impl Evaluation {
+    pub fn new(model: ModelInfo, classes: Vec<String>, data: impl Into<String>) -> Self {
+        Self { model, classes, data: data.into(), predictions: Vec::new(), skipped: Vec::new(), complete: true }
+    }
+
+    /// Adds a classified image. Probabilities that are not finite (a broken model or backend)
+    /// make it a skipped file with that reason rather than a row no report could write.
+    pub fn add(&mut self, path: impl Into<String>, truth: usize, probabilities: Vec<f32>) -> Result<(), String> {
+        let path = path.into();
+        if truth >= self.classes.len() || probabilities.len() != self.classes.len() {
+            return Err(format!(
+                "{path}: {} probabilities for class {truth}, but the model has {} classes",
+                probabilities.len(),
+                self.classes.len()
+            ));
+        }
+        if probabilities.iter().any(|p| !p.is_finite()) {
+            let reason = SkipReason::Undecodable("the model gave no valid probabilities for it (NaN or infinite)".into());
+            self.skipped.push(Skipped::new(path, &reason));
+        } else {
+            self.predictions.push(Prediction { path, truth, probabilities });
+        }
+        Ok(())
+    }
+
+    pub fn skip(&mut self, path: impl Into<String>, reason: &SkipReason) {
+        self.skipped.push(Skipped::new(path, reason));
+    }
+
+    /// Puts predictions and skipped files in the byte order of their paths, the order of every
+    /// report, whatever order they were classified in.
+    pub fn sort(&mut self) {
+        self.predictions.sort_by(|a, b| a.path.cmp(&b.path));
+        self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    /// The predicted class of each prediction, in order.
+    pub fn predicted(&self, rule: &DecisionRule) -> Vec<usize> {
+        self.predictions.iter().map(|prediction| rule.decide(&prediction.probabilities)).collect()
+    }
+
+    pub fn summary(&self, rule: &DecisionRule) -> Summary {
+        let mut confusion = Confusion::new(self.classes.len());
+        for (prediction, predicted) in self.predictions.iter().zip(self.predicted(rule)) {
+            confusion.add(prediction.truth, predicted);
+        }
+        let curves = (0..self.classes.len())
+            .map(|class| {
+                precision_recall(self.predictions.iter().map(|p| (p.probabilities[class], p.truth == class)))
+            })
+            .collect();
+        Summary {
+            decision: *rule,
+            per_class: confusion.per_class(),
+            macro_figures: confusion.macro_figures(),
+            accuracy: confusion.accuracy(),
+            confusion,
+            curves,
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The training loop proper: epochs of shuffled batches, validation after each, checkpoints,
+//! metrics files, early stopping, and the stops on Ctrl-C (saved, resumable) and on a
+//! non-finite loss (not saved).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::module::Module;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::ModuleOptimizer;
+use burn::tensor::{Device, Int, Tensor};
+use effilens::bundle::{WeightsDtype, encode_weights};
+use effilens::{EfficientNet, Preprocessor};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+
+use super::metrics_files::write_metrics;
+use super::step::{class_tensor, class_weights, derive_seed, training_loss, training_step};
+use crate::augment::augment;
+use crate::checkpoint::{Checkpoint, CheckpointState, EpochRecord};
+use crate::data_parallel::DataParallel;
+use crate::images::DecodedImages;
+use effilens_evaluation::Confusion;
+use crate::settings::TrainSettings;
+
+/// Set by Ctrl-C; the loop saves and stops at the next batch boundary.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C stop the loop at the next batch boundary, after saving `last.ckpt`.
+pub fn stop_on_ctrl_c() -> Result<()> {
+    ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")
+}
+
+/// A run under way: its settings, its state as checkpoints keep it, and where it trains.
+pub struct Run {
+    pub settings: TrainSettings,
+    /// Where checkpoints and metrics files go.
+    pub checkpoint_dir: PathBuf,
+    pub state: CheckpointState,
+    pub preprocessor: Preprocessor,
+    /// Where the model and the optimizer live (the first `--device`).
+    pub device: Device,
+    /// With several devices: the data-parallel workers, the first device's among them.
+    pub parallel: Option<DataParallel>,
+}
+
+impl Run {
+    pub fn train(
+        &mut self,
+        mut model: EfficientNet,
+        optimizer: &mut ModuleOptimizer,
+        train: &DecodedImages,
+        val: &DecodedImages,
+    ) -> Result<std::process::ExitCode> {
+        let batches_per_epoch = train.images.len().div_ceil(self.settings.batch_size);
+        let total_steps = batches_per_epoch * self.settings.epochs;
+        let warmup_steps = (batches_per_epoch * self.settings.warmup_epochs).min(total_steps / 2);
+        let loss = training_loss(
+            self.settings.label_smoothing,
+            self.settings.balanced_loss.then(|| class_weights(&train.classes, self.state.classes.len())),
+            &self.device,
+        );
+        eprintln!(
+            "training {} on {} images ({} classes: {}), validating on {}",
+            self.state.arch,
+            train.images.len(),
+            self.state.classes.len(),
+            self.state.classes.join(", "),
+            val.images.len()
+        );
+
+        while self.state.progress.epoch < self.settings.epochs {
+            let epoch = self.state.progress.epoch;
+            let mut order: Vec<usize> = (0..train.images.len()).collect();
+            order.shuffle(&mut StdRng::seed_from_u64(derive_seed(self.settings.seed, epoch, usize::MAX)));
+            let bar = progress_bar(train.images.len(), epoch, self.settings.epochs);
+            bar.set_position(self.state.progress.images as u64);
+            let started = Instant::now();
+            let images_before = self.state.progress.images;
+            let mut learning_rate = 0.0;
+
+            for (batch, members) in order.chunks(self.settings.batch_size).enumerate().skip(self.state.progress.batch) {
+                if INTERRUPTED.load(Ordering::SeqCst) {
+                    bar.abandon();
+                    let path = self.save(&model, optimizer, "last")?;
+                    eprintln!("interrupted: saved {}; continue with --resume {}", path.display(), path.display());
+                    return Ok(std::process::ExitCode::from(130));
+                }
+                let step = epoch * batches_per_epoch + batch;
+                learning_rate = self.settings.schedule.learning_rate(self.settings.lr, step, warmup_steps, total_steps);
+                let (stepped, value) = self.step(model, optimizer, &loss, train, members, epoch, batch, learning_rate)?;
+                // A non-finite loss has already spoiled `stepped`: stop before anything keeps it.
+                if !value.is_finite() {
+                    bar.abandon();
+                    let last = self.checkpoint_dir.join("last.ckpt");
+                    let kept = if last.is_file() {
+                        format!("the last good checkpoint is {}", last.display())
+                    } else {
+                        "no checkpoint was written".to_owned()
+                    };
+                    bail!(
+                        "the loss became {value} at epoch {} batch {}: stopped without saving; {kept} (try a lower --lr)",
+                        epoch + 1,
+                        batch + 1
+                    );
+                }
+                model = stepped;
+                let progress = &mut self.state.progress;
+                progress.batch = batch + 1;
+                progress.loss_sum += value * members.len() as f64;
+                progress.images += members.len();
+                bar.set_position(progress.images as u64);
+            }
+            bar.finish_and_clear();
+            let seconds = started.elapsed().as_secs_f64();
+            let record = self.finish_epoch(&model, val, learning_rate, images_before, seconds)?;
+            self.print_epoch(&record);
+            let improved = self.record_epoch(record);
+            self.save(&model, optimizer, "last")?;
+            if improved {
+                self.save(&model, optimizer, "best")?;
+            }
+            if (epoch + 1).is_multiple_of(self.settings.save_interval.max(1)) {
+                self.save(&model, optimizer, &format!("epoch-{:03}", epoch + 1))?;
+            }
+            write_metrics(&self.checkpoint_dir, &self.state, self.settings.monitor)?;
+            // burn-train's `MetricEarlyStoppingStrategy` reads its `Learner`'s metric store; here the
+            // count lives in the checkpoint, so that a resumed run keeps its patience.
+            if let Some(patience) = self.settings.early_stopping
+                && self.state.progress.epochs_without_improvement >= patience
+            {
+                eprintln!("early stopping: no improvement of {:?} in {patience} epochs", self.settings.monitor);
+                break;
+            }
+        }
+        if let Some((score, epoch)) = self.state.progress.best {
+            eprintln!("best epoch {epoch} ({:?} {score:.4}): {}", self.settings.monitor, self.checkpoint_dir.join("best.ckpt").display());
+        }
+        Ok(std::process::ExitCode::SUCCESS)
+    }
+
+    /// One optimisation step on the batch `members` of `epoch`, on the run's device or, with
+    /// several, in data parallel. Returns the updated model and the batch's mean loss.
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &self,
+        model: EfficientNet,
+        optimizer: &mut ModuleOptimizer,
+        loss: &CrossEntropyLoss,
+        train: &DecodedImages,
+        members: &[usize],
+        epoch: usize,
+        batch: usize,
+        learning_rate: f64,
+    ) -> Result<(EfficientNet, f64)> {
+        // Dropout and drop-connect draw from the device's generator: tie it to the batch.
+        let batch_seed = derive_seed(self.settings.seed, epoch, batch);
+        match &self.parallel {
+            None => {
+                let (inputs, targets) = self.batch_tensors(train, members, epoch, &self.device);
+                self.device.seed(batch_seed);
+                Ok(training_step(model, optimizer, loss, inputs, targets, learning_rate))
+            }
+            Some(parallel) => {
+                let shards = parallel.shards(members, |index, shard, device| {
+                    device.seed(derive_seed(batch_seed, index, 0));
+                    self.batch_tensors(train, shard, epoch, device)
+                });
+                parallel.step(model, optimizer, loss, shards, learning_rate)
+            }
+        }
+    }
+
+    /// Augmented (unless turned off), normalised inputs of one batch and their classes, on `device`.
+    ///
+    /// # Shapes
+    /// - inputs: `[members.len(), 3, image_size, image_size]`
+    /// - classes: `[members.len()]`
+    fn batch_tensors(
+        &self,
+        data: &DecodedImages,
+        members: &[usize],
+        epoch: usize,
+        device: &Device,
+    ) -> (Tensor<4>, Tensor<1, Int>) {
+        // The decoding threads share only what they read (`Run` also holds the workers' channels).
+        let (preprocessor, no_augment, seed) = (&self.preprocessor, self.settings.no_augment, self.settings.seed);
+        let inputs: Vec<Vec<f32>> = members
+            .par_iter()
+            .map(|&index| {
+                let image = &data.images[index];
+                if no_augment {
+                    preprocessor.normalize(image)
+                } else {
+                    let mut rng = StdRng::seed_from_u64(derive_seed(seed, epoch, index));
+                    preprocessor.normalize(&augment(image, &mut rng))
+                }
+            })
+            .collect();
+        let classes = class_tensor(members.iter().map(|&index| data.classes[index]), device);
+        (preprocessor.batch(&inputs, device), classes)
+    }
+
+    fn finish_epoch(
+        &mut self,
+        model: &EfficientNet,
+        val: &DecodedImages,
+        learning_rate: f64,
+        images_before: usize,
+        seconds: f64,
+    ) -> Result<EpochRecord> {
+        let progress = &mut self.state.progress;
+        let train_loss = progress.loss_sum / progress.images.max(1) as f64;
+        let images_this_session = progress.images - images_before;
+        let (val_loss, confusion) = evaluate(&model.valid(), val, &self.preprocessor, self.settings.batch_size);
+        let per_class = confusion.per_class();
+        progress.epoch += 1;
+        progress.batch = 0;
+        progress.loss_sum = 0.0;
+        progress.images = 0;
+        Ok(EpochRecord {
+            epoch: progress.epoch,
+            learning_rate,
+            train_loss,
+            val_loss,
+            accuracy: confusion.accuracy().unwrap_or(0.0),
+            macro_f1: confusion.macro_figures().f1,
+            precision: per_class.iter().map(|figures| figures.precision).collect(),
+            recall: per_class.iter().map(|figures| figures.recall).collect(),
+            f1: per_class.iter().map(|figures| figures.f1).collect(),
+            images_per_second: images_this_session as f64 / seconds.max(1e-9),
+            seconds,
+        })
+    }
+
+    fn print_epoch(&self, record: &EpochRecord) {
+        let per_class: Vec<String> = self
+            .state
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(c, name)| format!("{name} P {} R {}", fixed3(record.precision[c]), fixed3(record.recall[c])))
+            .collect();
+        println!(
+            "epoch {}/{}  train loss {:.4}  val loss {:.4}  accuracy {:.4}  {}  {:.1} img/s",
+            record.epoch,
+            self.settings.epochs,
+            record.train_loss,
+            record.val_loss,
+            record.accuracy,
+            per_class.join("  "),
+            record.images_per_second
+        );
+    }
+
+    /// Adds the epoch to the history; says whether it is the best so far.
+    fn record_epoch(&mut self, record: EpochRecord) -> bool {
+        let score = record.score(self.settings.monitor);
+        let progress = &mut self.state.progress;
+        let improved = progress.best.is_none_or(|(best, _)| score > best);
+        if improved {
+            progress.best = Some((score, record.epoch));
+            progress.epochs_without_improvement = 0;
+        } else {
+            progress.epochs_without_improvement += 1;
+        }
+        self.state.history.push(record);
+        improved
+    }
+
+    fn save(&self, model: &EfficientNet, optimizer: &ModuleOptimizer, name: &str) -> Result<PathBuf> {
+        let path = self.checkpoint_dir.join(format!("{name}.{}", crate::checkpoint::EXTENSION));
+        let checkpoint = Checkpoint {
+            state: self.state.clone(),
+            model: encode_weights(model, WeightsDtype::F32)?,
+            optimizer: optimizer.into_bytes().map_err(|error| anyhow::anyhow!("{error:?}"))?.to_vec(),
+        };
+        checkpoint.write_atomic(&path)?;
+        Ok(path)
+    }
+}
+
+fn progress_bar(images: usize, epoch: usize, epochs: usize) -> ProgressBar {
+    let bar = ProgressBar::new(images as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} images  {per_sec}  ETA {eta}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("epoch {}/{epochs}", epoch + 1));
+    bar
+}
+
+/// Three decimals, or "—" for a figure that is undefined (a class never predicted, say).
+fn fixed3(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |value| format!("{value:.3}"))
+}
+
+/// Mean cross-entropy and the confusion matrix of `model` (in inference mode) on `data`.
+pub fn evaluate(model: &EfficientNet, data: &DecodedImages, preprocessor: &Preprocessor, batch_size: usize) -> (f64, Confusion) {
+    let device = model.devices().first().cloned().unwrap_or_else(Device::flex);
+    let classes = model.num_classes();
+    let loss = CrossEntropyLossConfig::new().init(&device);
+    let mut confusion = Confusion::new(classes);
+    let mut loss_sum = 0.0;
+    let indices: Vec<usize> = (0..data.images.len()).collect();
+    for members in indices.chunks(batch_size) {
+        let inputs: Vec<Vec<f32>> = members.par_iter().map(|&i| preprocessor.normalize(&data.images[i])).collect();
+        let logits = model.forward(preprocessor.batch(&inputs, &device));
+        let targets = class_tensor(members.iter().map(|&i| data.classes[i]), &device);
+        loss_sum += f64::from(loss.forward(logits.clone(), targets).into_scalar::<f32>()) * members.len() as f64;
+        let predicted: Vec<i64> = logits.argmax(1).into_data().iter::<i64>().collect();
+        for (&index, &prediction) in members.iter().zip(&predicted) {
+            confusion.add(data.classes[index], prediction as usize);
+        }
+    }
+    (loss_sum / data.images.len().max(1) as f64, confusion)
+}

@@ -1,0 +1,189 @@
+//! `trainer train`: fine-tune on an ImageFolder.
+//!
+//! The loop is our own rather than burn-train's `Learner`: exact resumption needs the run's
+//! position inside an epoch and every random draw tied to (seed, epoch, batch), checkpoints must
+//! be single atomic files, and a NaN loss must stop without overwriting the last good state.
+//! burn supplies the model, autodiff, the optimizer and the loss.
+//!
+//! - `args`: the command line, and the settings it gives.
+//! - `resume`: what a `--resume`d run keeps and what it refuses.
+//! - `step`: one optimisation step and the seeds behind it (shared with `trainer bench`).
+//! - `epoch_loop`: the run itself, from the first batch to the last checkpoint.
+//! - `metrics_files`: metrics.csv and metrics.json.
+//!
+//! This file sets a run up: settings, devices, data, starting weights, optimizer.
+
+mod args;
+mod epoch_loop;
+mod metrics_files;
+mod resume;
+mod step;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::{Bytes, Device};
+use effilens::bundle::decode_weights;
+use effilens::model::weights::load_pytorch;
+use effilens::{Arch, EfficientNet, EfficientNetConfig, Preprocessor};
+
+pub use args::{
+    DEFAULT_BATCH_SIZE, DEFAULT_LABEL_SMOOTHING, DEFAULT_LR, DEFAULT_MOMENTUM, DEFAULT_WEIGHT_DECAY, TrainArgs,
+};
+pub use step::{class_tensor, sgd, training_loss, training_step};
+// Part of the module's interface for the other commands, though none uses them today.
+#[allow(unused_imports)]
+pub use {epoch_loop::evaluate, step::derive_seed};
+
+use crate::checkpoint::{Checkpoint, CheckpointState, FORMAT_VERSION, Progress};
+use crate::data_parallel::DataParallel;
+use crate::dataset::ImageFolder;
+use effilens_evaluation::skip::skipped_text;
+use crate::images::{decode_all, set_workers};
+use crate::model_source::default_normalization;
+use crate::settings::TrainSettings;
+use epoch_loop::{Run, stop_on_ctrl_c};
+use resume::{check_compatible, resume_settings};
+
+pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
+    set_workers(args.workers)?;
+    let resumed = match &args.resume {
+        Some(path) => Some(Checkpoint::read(path)?),
+        None => None,
+    };
+    let settings = match &resumed {
+        Some(checkpoint) => resume_settings(&args, &checkpoint.state.settings)?,
+        None => args.settings(),
+    };
+    let arch = settings.arch.unwrap_or(Arch::Lite0);
+    let image_size = settings.image_size.unwrap_or(arch.scaling().resolution);
+    let normalization = default_normalization(arch, settings.advprop);
+    let preprocessor = Preprocessor::new(image_size, normalization);
+    if settings.batch_size == 0 || settings.epochs == 0 {
+        bail!("--batch-size and --epochs must be at least 1");
+    }
+    // Before the images are decoded: a missing GPU should not cost the wait.
+    let devices: Vec<Device> = args.device.init()?.into_iter().map(Device::autodiff).collect();
+    // The first device holds the model and the optimizer; with several, they train in data parallel.
+    let device = devices[0].clone();
+    let parallel = (devices.len() > 1).then(|| DataParallel::new(devices));
+
+    let (train_folder, val_folder) = load_folders(&settings)?;
+    if let Some(checkpoint) = &resumed {
+        check_compatible(&checkpoint.state, arch, &train_folder.classes)?;
+    }
+    let classes = train_folder.classes.clone();
+    let mut skipped = train_folder.skipped.clone();
+    skipped.extend(val_folder.skipped.iter().cloned());
+    eprintln!("decoding {} training and {} validation images…", train_folder.samples.len(), val_folder.samples.len());
+    let train = decode_all(&train_folder, &preprocessor, &mut skipped);
+    let val = decode_all(&val_folder, &preprocessor, &mut skipped);
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    eprint!("{}", skipped_text(&skipped));
+    if train.images.is_empty() || val.images.is_empty() {
+        bail!("no readable images left (training {}, validation {})", train.images.len(), val.images.len());
+    }
+    for (index, class) in classes.iter().enumerate() {
+        if !train.classes.contains(&index) {
+            bail!("class '{class}' has no readable training images");
+        }
+    }
+
+    device.seed(settings.seed);
+    let config = EfficientNetConfig::from_arch(arch)
+        .with_num_classes(classes.len())
+        .with_batch_norm_momentum(settings.bn_momentum);
+    let (model, source_weights) = match &resumed {
+        Some(checkpoint) => (
+            decode_weights(config.init(&device), &checkpoint.model).map_err(anyhow::Error::msg)?,
+            checkpoint.state.source_weights.clone(),
+        ),
+        None => initial_model(&settings, arch, &config, &device)?,
+    };
+    let mut optimizer = sgd(settings.momentum, settings.weight_decay);
+    if let Some(checkpoint) = &resumed {
+        optimizer = optimizer
+            .from_bytes(Bytes::from_bytes_vec(checkpoint.optimizer.clone()))
+            .context("the checkpoint's optimizer state does not fit")?;
+    }
+    let mut run = Run {
+        settings: settings.clone(),
+        checkpoint_dir: args.checkpoint_dir.clone(),
+        state: CheckpointState {
+            format_version: FORMAT_VERSION,
+            arch,
+            classes: classes.clone(),
+            image_size,
+            normalization,
+            source_weights,
+            settings: settings.clone(),
+            progress: resumed.as_ref().map(|c| c.state.progress.clone()).unwrap_or(Progress {
+                epoch: 0,
+                batch: 0,
+                loss_sum: 0.0,
+                images: 0,
+                best: None,
+                epochs_without_improvement: 0,
+            }),
+            history: resumed.as_ref().map(|c| c.state.history.clone()).unwrap_or_default(),
+        },
+        preprocessor,
+        device,
+        parallel,
+    };
+    std::fs::create_dir_all(&args.checkpoint_dir)
+        .with_context(|| format!("cannot create {}", args.checkpoint_dir.display()))?;
+    stop_on_ctrl_c()?;
+    let model = if settings.freeze_backbone { model.freeze_backbone() } else { model };
+    run.train(model, &mut optimizer, &train, &val)
+}
+
+/// The training and validation folders: `--val-data`, or a seeded stratified share of the
+/// training data held out.
+fn load_folders(settings: &TrainSettings) -> Result<(ImageFolder, ImageFolder)> {
+    let train = ImageFolder::scan_training(&settings.train_data)?;
+    match &settings.val_data {
+        None => {
+            if !(0.0..1.0).contains(&settings.val_fraction) || settings.val_fraction == 0.0 {
+                bail!("--val-fraction must be between 0 and 1");
+            }
+            Ok(train.stratified_split(settings.val_fraction, settings.seed))
+        }
+        Some(dir) => {
+            let val = ImageFolder::scan(dir, Some(&train.classes))?;
+            if let Some(unknown) = val.unknown_folders.first() {
+                bail!("{}: validation folder '{}' is not a training class", dir.display(), dir.join(unknown).display());
+            }
+            for (index, class) in train.classes.iter().enumerate() {
+                if val.count(index) == 0 {
+                    bail!("{}: class '{class}' is in the training data but has no validation images", dir.display());
+                }
+            }
+            Ok((train, val))
+        }
+    }
+}
+
+/// The network a fresh run starts from (`--pretrained`), and a description of its weights.
+fn initial_model(
+    settings: &TrainSettings,
+    arch: Arch,
+    config: &EfficientNetConfig,
+    device: &Device,
+) -> Result<(EfficientNet, String)> {
+    let checkpoint = match settings.pretrained.as_str() {
+        "none" => return Ok((config.init(device), "none (random initialisation)".into())),
+        "imagenet" => effilens::pretrained::imagenet_checkpoint(arch).map_err(anyhow::Error::msg)?,
+        name @ ("lite0" | "lite1" | "lite2") => {
+            let named: Arch = format!("efficientnet-{name}").parse().map_err(anyhow::Error::msg)?;
+            if named != arch {
+                bail!("--pretrained {name} holds {named} weights, but --arch is {arch}");
+            }
+            effilens::pretrained::imagenet_checkpoint(named).map_err(anyhow::Error::msg)?
+        }
+        path => PathBuf::from(path),
+    };
+    // The ImageNet classifier does not fit our classes: start it fresh (the seed's load_fc=False).
+    let model = load_pytorch(config.init(device), &checkpoint, false)?;
+    Ok((model, format!("{arch} ImageNet weights from {}", checkpoint.display())))
+}
