@@ -1,12 +1,13 @@
 // The page: wires the controls, drag-and-drop and paste to the classifier (which runs in a
 // worker, see classifier-client.js) and to the views. Runs on the main thread and does no
 // inference itself, so the page stays responsive.
-import { byId, h } from './dom.js';
+import { byId, formatPercent, h } from './dom.js';
 import { ClassifierClient } from './classifier-client.js';
 import { BACKEND_LABELS, chooseBackend, requestedBackend } from './backend.js';
 import { entriesFromDirectoryEntry, entriesFromFileList, planEvaluation } from './folder.js';
 import { runEvaluation } from './evaluate.js';
 import { evaluationCore } from './evaluation-core.js';
+import { describeSource, linkedModel } from './model-link.js';
 import { ClassifyView } from './classify-view.js';
 import { ProgressView } from './progress-view.js';
 import { EvaluationView } from './evaluation-view.js';
@@ -21,6 +22,7 @@ const ui = {
   modelDetails: byId('model-details'),
   modelFacts: byId('model-facts'),
   imageInput: byId('image-input'),
+  cameraInput: byId('camera-input'),
   folderInput: byId('folder-input'),
   reportInput: byId('report-input'),
   dropOverlay: byId('drop-overlay'),
@@ -37,6 +39,8 @@ let bundledModels = [];
 let modelName = '';
 /** The user's own bundle, once loaded: { bundle, name }, so the model select can return to it. */
 let ownModel = null;
+/** The bundle a `?model=` link named, once loaded, so the model select can return to it. */
+let linkedBundle = null;
 /** AbortController of the running folder evaluation, or null. */
 let evaluation = null;
 /** Counts single-image requests, so a slow answer for an older image is ignored. */
@@ -76,10 +80,25 @@ function showModel(loaded) {
     ['Normalization', m.normalization],
     ['Weights', m.weights ? `${m.weights.file} (${m.weights.dtype}, ${(m.weights.bytes / 1e6).toFixed(1)} MB)` : null],
     ['Pretrained from', m.source_weights],
-    ['Accuracy when exported', typeof m.metrics?.accuracy === 'number' ? `${(m.metrics.accuracy * 100).toFixed(1)}%` : null],
+    ['Loaded from', describeSource(loaded.bundle, location.href)],
+    ['Accuracy when exported', percentOrNull(m.metrics?.accuracy)],
+    ['Macro F1 when exported', percentOrNull(m.metrics?.macro_f1)],
+    ['Per class when exported', perClassFacts(m.metrics?.per_class)],
   ].filter(([, value]) => value !== null && value !== undefined && value !== '');
   ui.modelFacts.replaceChildren(...facts.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, String(value))]));
   ui.modelDetails.hidden = false;
+}
+
+function percentOrNull(value) {
+  return typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : null;
+}
+
+/** "logo P 100.0% R 96.7%; others …" from a manifest's per-class metrics. */
+function perClassFacts(perClass) {
+  if (!perClass || typeof perClass !== 'object') return null;
+  const entries = Object.entries(perClass).filter(([, figures]) => figures && typeof figures === 'object');
+  if (entries.length === 0) return null;
+  return entries.map(([name, f]) => `${name} P ${formatPercent(f.precision)} R ${formatPercent(f.recall)}`).join('; ');
 }
 
 /** Disables what must not change while a model loads or a folder is evaluated. */
@@ -173,6 +192,10 @@ function loadOwnBundle(files) {
 }
 
 ui.modelSelect.addEventListener('change', () => {
+  if (ui.modelSelect.value === 'linked' && linkedBundle) {
+    switchModel(linkedBundle, ui.modelSelect.selectedOptions[0].textContent);
+    return;
+  }
   if (ui.modelSelect.value === 'own' && ownModel) {
     switchModel(ownModel.bundle, ownModel.name);
     return;
@@ -215,11 +238,13 @@ async function classifyFile(file) {
   }
 }
 
-ui.imageInput.addEventListener('change', () => {
-  const file = ui.imageInput.files[0];
-  ui.imageInput.value = '';
-  if (file) classifyFile(file);
-});
+for (const input of [ui.imageInput, ui.cameraInput]) {
+  input.addEventListener('change', () => {
+    const file = input.files[0];
+    input.value = '';
+    if (file) classifyFile(file);
+  });
+}
 
 document.addEventListener('paste', (event) => {
   const file = Array.from(event.clipboardData?.files ?? []).find((f) => f.type.startsWith('image/'));
@@ -436,8 +461,24 @@ async function main() {
     return;
   }
   const first = bundledModels[0];
-  modelName = first.name ?? first.id;
   const choice = chooseBackend({ requested: requestedBackend(location.search), probe });
+  const link = linkedModel(location.search, location.href);
+  if (link?.url) {
+    modelName = 'the linked model';
+    await startBackend(choice.backend, { kind: 'url', url: link.url }, choice.reason);
+    if (client.loaded) {
+      modelName = `${client.loaded.manifest.name || 'Linked model'} (linked)`;
+      ui.modelSelect.prepend(h('option', { value: 'linked' }, modelName));
+      ui.modelSelect.value = 'linked';
+      linkedBundle = { kind: 'url', url: link.url };
+      showModel(client.loaded);
+      return;
+    }
+    notify(`The model in the link could not be loaded (${ui.modelStatus.textContent}). The bundled model is loaded instead.`);
+  } else if (link?.error) {
+    notify(`${link.error} The bundled model is loaded instead.`);
+  }
+  modelName = first.name ?? first.id;
   await startBackend(choice.backend, { kind: 'url', url: first.path }, choice.reason);
 }
 

@@ -11,7 +11,8 @@
 //   page → worker                                   worker → page (ok: true)
 //   { id, type: 'probe' }                           { id, ok, webgpu: probeWebGpu() result }
 //   { id, type: 'load', backend, bundle }           { id, ok, backend, threads, classes, manifest, loadMs, warmUpMs }
-//       bundle: { kind: 'url', url: 'models/logo/' }  (fetched here, relative to this script)
+//       bundle: { kind: 'url', url: 'models/logo/' }  (fetched here, relative to this script; a
+//               url ending in .json is the manifest itself, its weights beside it)
 //             | { kind: 'files', files: File[] }       (model.json + the weights file it names)
 //   { id, type: 'classify', file: File }            { id, ok, probabilities: Float32Array, ms, backend }
 //   { id, type: 'classifyBatch', files: File[] }    { id, ok, results: (Float32Array | string)[], ms, backend }
@@ -124,8 +125,10 @@ function weightsFileName(manifestText) {
 /** { manifestText, weights } of a bundle, fetched or read from the user's files. */
 async function readBundle(bundle) {
   if (bundle.kind === 'url') {
-    const base = new URL(bundle.url, self.location.href);
-    const manifestUrl = new URL('model.json', base);
+    // A folder ("models/logo/") holds model.json; a link may also name the manifest itself.
+    const given = new URL(bundle.url, self.location.href);
+    const manifestUrl = given.pathname.endsWith('.json') ? given : new URL('model.json', given);
+    const base = new URL('.', manifestUrl);
     const manifestText = new TextDecoder().decode(await fetchBytes(manifestUrl));
     const name = weightsFileName(manifestText);
     if (!name) throw new WorkerError(`${manifestUrl.pathname} names no weights file`, 'bundle');

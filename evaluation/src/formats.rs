@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::confusion::MacroFigures;
 use crate::decision::DecisionRule;
-use crate::report::{Evaluation, ModelInfo};
+use crate::report::{ClassRow, Evaluation, ModelInfo};
+use crate::shard::Shard;
 use crate::skip::Skipped;
 
 pub const TEXT_FILE: &str = "predictions.txt";
@@ -67,17 +68,6 @@ enum DecisionEntry {
     Threshold { positive: String, threshold: f64 },
 }
 
-#[derive(Serialize)]
-struct ClassEntry<'a> {
-    class: &'a str,
-    precision: Option<f64>,
-    recall: Option<f64>,
-    f1: Option<f64>,
-    support: u64,
-    predicted: u64,
-    average_precision: Option<f64>,
-}
-
 #[derive(Serialize, Deserialize)]
 struct PredictionEntry {
     path: String,
@@ -99,11 +89,14 @@ struct ReportOut<'a> {
     classes: &'a [String],
     decision: DecisionEntry,
     complete: bool,
+    /// Only in a shard's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<Shard>,
     images: usize,
     skipped_files: usize,
     accuracy: Option<f64>,
     macro_average: MacroFigures,
-    per_class: Vec<ClassEntry<'a>>,
+    per_class: Vec<ClassRow<'a>>,
     /// Rows are true classes, columns predicted ones.
     confusion_matrix: Vec<Vec<u64>>,
     predictions: Vec<PredictionEntry>,
@@ -123,6 +116,8 @@ struct ReportIn {
     decision: DecisionEntry,
     #[serde(default = "complete_by_default")]
     complete: bool,
+    #[serde(default)]
+    shard: Option<Shard>,
     predictions: Vec<PredictionEntry>,
     #[serde(default)]
     skipped: Vec<Skipped>,
@@ -156,25 +151,12 @@ pub fn report_json(evaluation: &Evaluation, rule: &DecisionRule) -> String {
         classes,
         decision: decision_entry(rule, classes),
         complete: evaluation.complete,
+        shard: evaluation.shard,
         images: evaluation.predictions.len(),
         skipped_files: evaluation.skipped.len(),
         accuracy: summary.accuracy,
         macro_average: summary.macro_figures,
-        per_class: summary
-            .per_class
-            .iter()
-            .zip(&summary.curves)
-            .zip(classes)
-            .map(|((figures, curve), class)| ClassEntry {
-                class,
-                precision: figures.precision,
-                recall: figures.recall,
-                f1: figures.f1,
-                support: figures.support,
-                predicted: figures.predicted,
-                average_precision: curve.average_precision,
-            })
-            .collect(),
+        per_class: summary.class_rows(classes),
         confusion_matrix: summary.confusion.rows(),
         predictions: evaluation
             .predictions
@@ -216,6 +198,7 @@ pub fn parse_report(text: &str) -> Result<(Evaluation, DecisionRule), String> {
     };
     let mut evaluation = Evaluation::new(report.model.clone(), report.classes.clone(), report.data.clone());
     evaluation.complete = report.complete;
+    evaluation.shard = report.shard;
     for entry in report.predictions {
         let truth = class_of(&entry.truth, &entry.path)?;
         evaluation.add(entry.path, truth, entry.probabilities)?;

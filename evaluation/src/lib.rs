@@ -7,6 +7,7 @@
 //! - [`confusion`]: the confusion matrix and precision, recall, F1 derived from it.
 //! - [`curve`]: the precision–recall curve and average precision of one class.
 //! - [`report`]: an evaluation (predictions + skipped files) and its summary under a decision.
+//! - [`shard`]: a deterministic share of a folder per machine, and merging the shards' reports.
 //! - [`formats`]: `predictions.txt`, the JSON report and the CSV, byte for byte the same everywhere.
 //! - [`table`]: the page's table of predictions: filtered, sorted, formatted.
 
@@ -16,6 +17,7 @@ pub mod decision;
 pub mod formats;
 pub mod labeling;
 pub mod report;
+pub mod shard;
 pub mod skip;
 pub mod table;
 #[cfg(target_arch = "wasm32")]
@@ -25,4 +27,5 @@ pub use confusion::Confusion;
 pub use decision::DecisionRule;
 pub use labeling::{IMAGE_EXTENSIONS, LabeledImage, Labeling, ListedFile, label_files};
 pub use report::{Evaluation, ModelInfo, Prediction, Summary};
+pub use shard::Shard;
 pub use skip::{SkipReason, Skipped};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::confusion::{ClassFigures, Confusion, MacroFigures};
 use crate::curve::{PrecisionRecall, precision_recall};
 use crate::decision::DecisionRule;
+use crate::shard::Shard;
 use crate::skip::{SkipReason, Skipped};
 
 /// What the report says about the model (from its manifest).
@@ -34,6 +35,20 @@ pub struct Evaluation {
     pub skipped: Vec<Skipped>,
     /// False when the run was cancelled or stopped before every file was looked at.
     pub complete: bool,
+    /// The share of the folder this evaluation covers, when it is one of several.
+    pub shard: Option<Shard>,
+}
+
+/// One class's line of a summary, as reports and the page show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassRow<'a> {
+    pub class: &'a str,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+    pub support: u64,
+    pub predicted: u64,
+    pub average_precision: Option<f64>,
 }
 
 /// Everything derived from an evaluation under one decision rule.
@@ -48,9 +63,29 @@ pub struct Summary {
     pub curves: Vec<PrecisionRecall>,
 }
 
+impl Summary {
+    /// Per-class figures with each class's name and average precision.
+    pub fn class_rows<'a>(&self, classes: &'a [String]) -> Vec<ClassRow<'a>> {
+        self.per_class
+            .iter()
+            .zip(&self.curves)
+            .zip(classes)
+            .map(|((figures, curve), class)| ClassRow {
+                class,
+                precision: figures.precision,
+                recall: figures.recall,
+                f1: figures.f1,
+                support: figures.support,
+                predicted: figures.predicted,
+                average_precision: curve.average_precision,
+            })
+            .collect()
+    }
+}
+
 impl Evaluation {
     pub fn new(model: ModelInfo, classes: Vec<String>, data: impl Into<String>) -> Self {
-        Self { model, classes, data: data.into(), predictions: Vec::new(), skipped: Vec::new(), complete: true }
+        Self { model, classes, data: data.into(), predictions: Vec::new(), skipped: Vec::new(), complete: true, shard: None }
     }
 
     /// Adds a classified image. Probabilities that are not finite (a broken model or backend)

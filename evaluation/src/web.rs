@@ -12,7 +12,7 @@ use crate::curve::PrecisionRecall;
 use crate::decision::DecisionRule;
 use crate::formats;
 use crate::labeling::{Labeling, ListedFile, label_files};
-use crate::report::{Evaluation, ModelInfo};
+use crate::report::{ClassRow, Evaluation, ModelInfo};
 use crate::skip::SkipReason;
 use crate::table::{Filter, SortKey, TableQuery, table_page};
 
@@ -84,17 +84,6 @@ impl FolderPlan {
     pub fn skipped_count(&self) -> usize {
         self.labeling.skipped.len()
     }
-}
-
-#[derive(Serialize)]
-struct ClassRow<'a> {
-    class: &'a str,
-    precision: Option<f64>,
-    recall: Option<f64>,
-    f1: Option<f64>,
-    support: u64,
-    predicted: u64,
-    average_precision: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -221,21 +210,7 @@ impl WebEvaluation {
             complete: self.evaluation.complete,
             accuracy: summary.accuracy,
             macro_average: summary.macro_figures,
-            per_class: summary
-                .per_class
-                .iter()
-                .zip(&summary.curves)
-                .zip(classes)
-                .map(|((figures, curve), class)| ClassRow {
-                    class,
-                    precision: figures.precision,
-                    recall: figures.recall,
-                    f1: figures.f1,
-                    support: figures.support,
-                    predicted: figures.predicted,
-                    average_precision: curve.average_precision,
-                })
-                .collect(),
+            per_class: summary.class_rows(classes),
             confusion_matrix: summary.confusion.rows(),
             curve,
         }))

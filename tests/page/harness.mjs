@@ -20,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const PAGE_URL = process.env.EFFILENS_URL || '';
+/** `cargo xtask site`'s folder, served by the same server at a sub-path (…/some/path/). */
+export const SITE_URL = process.env.EFFILENS_SITE_URL || '';
 export const ROOT = process.env.EFFILENS_ROOT || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXPECTED_PREDICTIONS = process.env.EFFILENS_EXPECTED_PREDICTIONS || '';
 /** The trainer binary cargo xtask test built (its predictions are EXPECTED_PREDICTIONS). */
@@ -67,9 +69,9 @@ export function chromiumForThisFile({ webgpu = false, needsExpected = false, nee
   return { skip, browser: () => browser };
 }
 
-/** The page URL with query parameters, e.g. { backend: 'cpu' }. */
-export function pageUrl(params = {}) {
-  const url = new URL(PAGE_URL);
+/** The page URL (or another `base`) with query parameters, e.g. { backend: 'cpu' }. */
+export function pageUrl(params = {}, base = PAGE_URL) {
+  const url = new URL(base);
   for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
   return url.href;
 }
@@ -79,7 +81,7 @@ export function pageUrl(params = {}) {
  * (dismissed, so a stray alert cannot hang the test), uncaught page errors and CSP violations.
  * `prepare(context)` runs before the page is opened (e.g. to install routes).
  */
-export async function openPage(browser, { params = { backend: 'cpu' }, viewport = { width: 1100, height: 900 }, prepare } = {}) {
+export async function openPage(browser, { params = { backend: 'cpu' }, viewport = { width: 1100, height: 900 }, prepare, base = PAGE_URL } = {}) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const session = { context, page: null, requests: [], dialogs: [], problems: [] };
   // The context sees requests from the page and from its workers.
@@ -95,7 +97,7 @@ export async function openPage(browser, { params = { backend: 'cpu' }, viewport 
   page.on('console', (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) session.problems.push(`CSP: ${message.text()}`);
   });
-  await page.goto(pageUrl(params));
+  await page.goto(pageUrl(params, base));
   return session;
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use effilens_evaluation::labeling::display_path;
-use effilens_evaluation::{ListedFile, SkipReason, Skipped, label_files};
+use effilens_evaluation::{ListedFile, Shard, SkipReason, Skipped, label_files};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -28,6 +28,8 @@ pub struct ImageFolder {
     pub skipped: Vec<Skipped>,
     /// First-level folders that are not among the classes given to [`ImageFolder::scan`].
     pub unknown_folders: Vec<String>,
+    /// `root/` as displayed paths start.
+    prefix: String,
 }
 
 impl ImageFolder {
@@ -55,7 +57,8 @@ impl ImageFolder {
         }));
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         let unknown_folders = folders.into_iter().filter(|folder| !classes.contains(folder)).collect();
-        Ok(Self { classes, samples, skipped, unknown_folders })
+        let prefix = display_path(&root_name, "");
+        Ok(Self { classes, samples, skipped, unknown_folders, prefix })
     }
 
     /// Scans a training folder: at least two classes, each with images.
@@ -72,6 +75,15 @@ impl ImageFolder {
             }
         }
         Ok(folder)
+    }
+
+    /// Keeps this shard's share of the files, evaluated and skipped alike, chosen by each file's
+    /// path below the root.
+    pub fn keep_shard(&mut self, shard: Shard) {
+        let prefix = self.prefix.clone();
+        let holds = |display: &str| shard.holds(display.strip_prefix(&prefix).unwrap_or(display));
+        self.samples.retain(|sample| holds(&sample.display));
+        self.skipped.retain(|skip| holds(&skip.path));
     }
 
     pub fn count(&self, class: usize) -> usize {

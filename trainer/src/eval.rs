@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use effilens::Classifier;
 use effilens_evaluation::formats::{predictions_csv, predictions_txt, report_json};
 use effilens_evaluation::skip::skipped_text;
-use effilens_evaluation::{DecisionRule, Evaluation, ModelInfo, SkipReason};
+use effilens_evaluation::{DecisionRule, Evaluation, ModelInfo, Shard, SkipReason};
 use rayon::prelude::*;
 
 use crate::atomic_file::write_file_atomic;
@@ -36,6 +36,10 @@ pub struct EvalArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     decision: DecisionArgs,
+    /// Evaluate only shard I of N (0 <= I < N): a share of the folder chosen by a hash of each
+    /// file's path, the same on every machine. `trainer merge` combines the shards' reports.
+    #[arg(long, value_parser = Shard::parse)]
+    shard: Option<Shard>,
     #[arg(long, default_value_t = 16)]
     batch_size: usize,
     /// Threads decoding images (0: one per core).
@@ -71,14 +75,18 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let classifier = load_classifier(&args.model, &args.checkpoint, &args.device.init()?)?;
     let classes = classifier.classes().to_vec();
     let rule = args.decision.rule(&classes)?.unwrap_or(DecisionRule::Argmax);
-    let folder = ImageFolder::scan(&args.data, Some(&classes))?;
+    let mut folder = ImageFolder::scan(&args.data, Some(&classes))?;
+    if let Some(shard) = args.shard {
+        folder.keep_shard(shard);
+    }
     let manifest = classifier.manifest();
     let model = ModelInfo { name: manifest.name.clone(), arch: manifest.arch.to_string() };
     let mut evaluation = Evaluation::new(model, classes.clone(), args.data.to_string_lossy());
     evaluation.skipped = folder.skipped.clone();
+    evaluation.shard = args.shard;
     classify_folder(&classifier, &folder, args.batch_size.max(1), &mut evaluation)?;
     evaluation.sort();
-    if evaluation.predictions.is_empty() {
+    if evaluation.predictions.is_empty() && args.shard.is_none() {
         eprint!("{}", skipped_text(&evaluation.skipped));
         bail!("{}: no readable images of the model's classes ({})", args.data.display(), classes.join(", "));
     }
@@ -125,7 +133,15 @@ pub fn classify_folder(classifier: &Classifier, folder: &ImageFolder, batch_size
                 Err(reason) => evaluation.skip(sample.display.clone(), &reason),
             }
         }
-        let probabilities = pollster::block_on(classifier.probabilities(&inputs))?;
+        // A batch of one takes another path through the matrix products (a matrix-vector
+        // product), whose sums round differently: computing a lone image beside a copy of itself
+        // gives every image the same probabilities whatever batch or shard it falls in.
+        let lone = inputs.len() == 1;
+        if lone {
+            inputs.push(inputs[0].clone());
+        }
+        let mut probabilities = pollster::block_on(classifier.probabilities(&inputs))?;
+        probabilities.truncate(if lone { 1 } else { probabilities.len() });
         for (sample, probabilities) in members.into_iter().zip(probabilities) {
             evaluation.add(sample.display.clone(), sample.class, probabilities).map_err(anyhow::Error::msg)?;
         }

@@ -40,6 +40,8 @@ enum Command {
     /// Print and rewrite a JSON evaluation report (from `eval` or the page), under the same or
     /// another decision rule.
     Report(report::ReportArgs),
+    /// Combine the reports of `eval --shard I/N` into the report one unsharded run writes.
+    Merge(report::MergeArgs),
     /// Publish a training checkpoint as a bundle the browser loads (model.json + weights).
     Export(export::ExportArgs),
     /// Print the most likely classes of images.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(args),
         Command::Report(args) => report::run(args),
+        Command::Merge(args) => report::run_merge(args),
         Command::Export(args) => export::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Bench(args) => bench::run(args),

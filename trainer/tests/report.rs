@@ -88,3 +88,57 @@ fn every_file_of_a_messy_folder_is_evaluated_or_skipped_with_its_reason() {
     assert_eq!(evaluated, [prefix.clone() + "logo/nested/deeper/poster.jpeg", prefix + "logo/poster.jpeg"]);
     assert!(std::fs::read_to_string(out.with_extension("csv")).unwrap().starts_with("path,true,predicted,correct,p(logo),p(others)\r\n"));
 }
+
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() { copy_folder(&path, &target) } else { std::fs::copy(&path, &target).map(|_| ()).unwrap() }
+    }
+}
+
+#[test]
+fn shards_merge_into_exactly_the_unsharded_report() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("val");
+    copy_folder(&root().join("data/sample/val"), &data);
+    put(&data, "others/notes.txt", b"text");
+    put(&data, "logo/._val-logo-001.jpg", b"AppleDouble");
+    put(&data, "unknown/x.jpg", b"x");
+    let model = root().join("www/models/logo");
+    let eval = |out: &Path, shard: Option<String>| {
+        let mut args = vec!["eval", "--model", path(&model), "--data", path(&data), "--out", path(out)];
+        if let Some(shard) = &shard {
+            args.extend(["--shard", shard.as_str()]);
+        }
+        trainer_ok(&args);
+    };
+    let whole = work.path().join("whole/predictions.txt");
+    std::fs::create_dir_all(whole.parent().unwrap()).unwrap();
+    eval(&whole, None);
+    for count in [1, 3, 7] {
+        let dir = work.path().join(format!("shards-{count}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut reports = Vec::new();
+        for index in (0..count).rev() {
+            let out = dir.join(format!("shard-{index}.txt"));
+            eval(&out, Some(format!("{index}/{count}")));
+            reports.push(out.with_extension("json"));
+        }
+        let merged = dir.join("predictions.txt");
+        let mut args = vec!["merge", "--out", path(&merged)];
+        args.extend(reports.iter().map(|report| path(report)));
+        trainer_ok(&args);
+        for extension in ["txt", "json", "csv"] {
+            let (expected, actual) = (std::fs::read(whole.with_extension(extension)).unwrap(), std::fs::read(merged.with_extension(extension)).unwrap());
+            assert!(expected == actual, "{count} shards: predictions.{extension} differs from the unsharded run's");
+        }
+        if count == 3 {
+            let (ok, _, stderr) = trainer(&["merge", path(&reports[0]), path(&reports[1])]);
+            assert!(!ok && stderr.contains("missing shard: 0/3"), "{stderr}");
+        }
+    }
+    let (ok, _, stderr) = trainer(&["eval", "--model", path(&model), "--data", path(&data), "--shard", "3/3"]);
+    assert!(!ok && stderr.contains("expected I/N with 0 <= I < N"), "{stderr}");
+}

@@ -7,6 +7,7 @@ mod bench;
 mod command;
 mod serve;
 mod setup;
+mod site;
 mod test;
 mod web_build;
 
@@ -31,6 +32,8 @@ enum Command {
     BuildWeb(web_build::BuildArgs),
     /// Build the page and serve www/ on 127.0.0.1.
     Serve(serve::ServeArgs),
+    /// Write the page, its wasm builds and chosen model bundles as one static folder to publish.
+    Site(site::SiteArgs),
     /// Run every test: Rust unit and integration tests, browser tests of the wasm build, page tests.
     Test(test::TestArgs),
     /// Time the native model, PyTorch where installed, and the page in headless Chromium; measure
@@ -43,6 +46,7 @@ fn main() -> Result<()> {
         Command::Setup => setup::run(),
         Command::BuildWeb(args) => web_build::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Site(args) => site::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Bench(args) => bench::run(&args),
     }

@@ -25,17 +25,34 @@ pub struct ServeArgs {
     /// Serve what www/pkg/ already holds instead of building first.
     #[arg(long)]
     no_build: bool,
-    #[command(flatten)]
-    build: BuildArgs,
+    /// Cargo profile of the wasm builds: `dev` (the tests' builds, quick to build, shared with
+    /// `cargo xtask test`), `release`, or `wasm-release` (fat LTO, what `cargo xtask site`
+    /// publishes).
+    #[arg(long, default_value = "dev")]
+    profile: String,
+    /// Skip wasm-opt (always skipped for `dev`).
+    #[arg(long)]
+    no_opt: bool,
 }
 
+/// Builds what the page needs to answer, serves it, and builds the threaded CPU and WebGPU builds
+/// while it serves: a first start waits for one build, not three. Until they are there, the page
+/// runs on one thread (and on the CPU where it would pick WebGPU); a reload picks them up.
 pub fn run(args: &ServeArgs) -> Result<()> {
+    let build = BuildArgs { profile: args.profile.clone(), no_opt: args.no_opt || args.profile == "dev" };
     if !args.no_build {
         crate::setup::web_toolchain()?;
-        web_build::run(&args.build)?;
+        web_build::first(&build)?;
     }
     let (url, handle) = spawn(args.port)?;
     println!("effilens is served at {url}  (Ctrl-C stops it)");
+    if !args.no_build {
+        println!("building the threaded CPU and the WebGPU builds meanwhile; the page runs on one CPU thread until then");
+        std::thread::spawn(move || match web_build::rest(&build) {
+            Ok(()) => println!("the threaded CPU and WebGPU builds are ready: reload the page to use them ({url})"),
+            Err(error) => eprintln!("the threaded CPU and WebGPU builds failed ({error:#}); the page keeps running on one CPU thread"),
+        });
+    }
     handle.join().map_err(|_| anyhow!("the server thread panicked"))
 }
 

@@ -17,6 +17,17 @@ pub fn run_all() -> Result<()> {
     chromium()?;
     imagenet_weights()?;
     sample_data_tools()?;
+    deploy_tools()
+}
+
+/// The Kubernetes schema validator the tests check `deploy/` with, offline: it ships the schemas.
+pub const KUBERNETES_VALIDATE: &str = "kubernetes-validate==1.37.0";
+
+fn deploy_tools() -> Result<()> {
+    let installed = output(Command::new("python3").args(["-c", "import kubernetes_validate"])).is_some();
+    if !installed {
+        execute(Command::new("python3").args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", KUBERNETES_VALIDATE]))?;
+    }
     Ok(())
 }
 

@@ -29,6 +29,8 @@ pub fn run(args: &TestArgs) -> Result<()> {
         // compiling. (`cuda` cannot be compiled here: it downloads LLVM from GitHub; see README.)
         execute(Command::new("cargo").args(["check", "--package", "trainer", "--features", "wgpu"]))?;
         execute(Command::new("python3").args(["-m", "unittest", "discover", "-s", "data", "-p", "test_*.py"]))?;
+        // The cluster manifests against Kubernetes' own schemas (deploy/README.md).
+        execute(Command::new("python3").args(["-m", "kubernetes_validate", "--strict", "deploy/evaluate-job.yaml", "deploy/merge-job.yaml"]))?;
     }
     if wanted("wasm") {
         browser_tests()?;
@@ -57,9 +59,14 @@ fn page_tests() -> Result<()> {
         .args(["run", "--quiet", "--package", "trainer", "--", "eval", "--model", "www/models/logo"])
         .args(["--data", "data/sample/val", "--out"])
         .arg(&expected))?;
-    let (url, _server) = crate::serve::spawn(0)?;
+    // The publishable folder, served below a sub-path as a static host would serve it, and the
+    // test artefacts beside it (the page tests put tampered bundles there).
+    let site = crate::site::write(&[crate::root().join("www/models/logo")], &artifacts.join("site"))?;
+    let mounts = vec![("some/path".to_owned(), site), ("test-artifacts".to_owned(), artifacts.clone())];
+    let (url, _server) = crate::serve::spawn_with(0, mounts)?;
     execute(Command::new("node")
         .args(["--test", "--test-concurrency=1", "tests/page/"])
+        .env("EFFILENS_SITE_URL", format!("{url}some/path/"))
         .env("EFFILENS_URL", url)
         .env("EFFILENS_ROOT", crate::root())
         .env("EFFILENS_EXPECTED_PREDICTIONS", expected)

@@ -58,7 +58,24 @@ const THREADS_LINK_ARGS: [&str; 7] = [
 
 pub fn run(args: &BuildArgs) -> Result<()> {
     evaluation_core(args)?;
-    for build in &BUILDS {
+    builds(args, &BUILDS)
+}
+
+/// What a page needs before it can answer: the evaluation core and the one-thread CPU build
+/// (cross-origin isolated pages fall back to it while the threaded build is missing, and WebGPU
+/// pages to the CPU).
+pub fn first(args: &BuildArgs) -> Result<()> {
+    evaluation_core(args)?;
+    builds(args, &BUILDS[..1])
+}
+
+/// The threaded CPU and the WebGPU builds.
+pub fn rest(args: &BuildArgs) -> Result<()> {
+    builds(args, &BUILDS[1..])
+}
+
+fn builds(args: &BuildArgs, builds: &[WasmBuild]) -> Result<()> {
+    for build in builds {
         let mut cargo = Command::new("cargo");
         cargo.args(if build.threads { &["+nightly", "rustc"][..] } else { &["build"][..] });
         cargo.args(["--package", "effilens", "--lib", "--target", WASM_TARGET, "--profile", &args.profile]);
