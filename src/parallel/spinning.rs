@@ -17,8 +17,9 @@
 //! writes into fresh memory took 4× as long, most likely because the other core had written that
 //! memory last (docs/PERFORMANCE.md, 25.).
 //!
-//! Relies on `panic = "abort"` (the wasm builds' profile): a task that panicked would otherwise
-//! leave its loop waiting forever for it.
+//! A task that panics aborts the process, whatever the profile's panic strategy: unwinding out
+//! of it would leave the loop's other threads waiting for it forever, polling a `Loop` whose
+//! stack frame is gone (`AbortOnUnwind`). The wasm builds abort on panic anyway.
 
 use std::cell::Cell;
 use std::ptr;
@@ -86,6 +87,7 @@ impl<'a> Loop<'a> {
     /// Runs the calling thread's own part, then whatever is left of the others', until no task
     /// is left to claim.
     fn work(&self) {
+        let running = AbortOnUnwind;
         let own = rayon::current_thread_index().unwrap_or(0) % self.part_count;
         let mut done = 0;
         for step in 0..self.part_count {
@@ -102,6 +104,18 @@ impl<'a> Loop<'a> {
         if done > 0 {
             self.done.fetch_add(done, Ordering::Release);
         }
+        std::mem::forget(running);
+    }
+}
+
+/// Dropped only while a task unwinds: ends the process before the unwinding frees what the
+/// other threads still read.
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        eprintln!("a parallel task panicked inside a spinning loop: aborting");
+        std::process::abort();
     }
 }
 
@@ -226,6 +240,28 @@ mod tests {
 
     /// One pass at a time: a second one would run on plain rayon, outside the session.
     static ONE_PASS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    /// A panicking task ends the process (checked in a child process: this one must survive).
+    #[cfg(unix)]
+    #[test]
+    fn a_panicking_task_aborts_instead_of_unwinding() {
+        use std::os::unix::process::ExitStatusExt;
+        if std::env::var_os("EFFILENS_PANICKING_TASK").is_some() {
+            Session::run(|| {
+                let session = Session::current().expect("the pass runs in the session");
+                session.for_each_index(64, &|index| assert!(index != 40, "task 40 fails"));
+            });
+            return;
+        }
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "parallel::spinning::tests::a_panicking_task_aborts_instead_of_unwinding", "--test-threads", "1", "--nocapture"])
+            .env("EFFILENS_PANICKING_TASK", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.signal(), Some(6), "the child was not aborted: {:?}\n{stderr}", output.status);
+        assert!(stderr.contains("aborting"), "{stderr}");
+    }
 
     #[test]
     fn every_task_of_every_loop_runs_exactly_once() {

@@ -154,7 +154,8 @@ impl Walk {
             if path.is_dir() {
                 self.folder(&path, &child)?;
             } else {
-                let size = std::fs::metadata(&path).ok().map(|metadata| metadata.len());
+                // A pipe or a device has no size to judge it by; reading it is refused later.
+                let size = std::fs::metadata(&path).ok().filter(std::fs::Metadata::is_file).map(|metadata| metadata.len());
                 self.files.push(ListedFile { path: child, size });
                 self.paths.push(path);
             }

@@ -118,7 +118,7 @@ pub fn classify_folder(classifier: &Classifier, folder: &ImageFolder, batch_size
         let prepared: Vec<Result<Vec<f32>, SkipReason>> = batch
             .par_iter()
             .map(|sample| {
-                let bytes = read_sample(sample)?;
+                let bytes = read_sample(sample, classifier.preprocessor().limits.max_bytes)?;
                 classifier.preprocessor().prepare(&bytes).map_err(|error| SkipReason::Undecodable(error.to_string()))
             })
             .collect();

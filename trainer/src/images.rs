@@ -1,5 +1,7 @@
 //! Decoding a folder's images into memory, in parallel, through effilens' one preprocessing path.
 
+use std::io::Read;
+
 use anyhow::Result;
 use effilens::Preprocessor;
 use effilens_evaluation::{SkipReason, Skipped};
@@ -17,9 +19,25 @@ pub struct DecodedImages {
     pub paths: Vec<String>,
 }
 
-/// Reads one sample's file; why not, in the words every report uses.
-pub fn read_sample(sample: &Sample) -> Result<Vec<u8>, SkipReason> {
-    std::fs::read(&sample.path).map_err(|error| SkipReason::Unreadable(error.to_string()))
+/// Reads one sample's file, at most `limit` bytes; why not, in the words every report uses.
+/// The size is checked before reading, and reading stops at the limit anyway: a pipe, or a link
+/// to `/dev/zero`, in a training folder must not hang or fill memory.
+pub fn read_sample(sample: &Sample, limit: usize) -> Result<Vec<u8>, SkipReason> {
+    let unreadable = |error: std::io::Error| SkipReason::Unreadable(error.to_string());
+    let metadata = std::fs::metadata(&sample.path).map_err(unreadable)?;
+    if !metadata.is_file() {
+        return Err(SkipReason::NotRegularFile);
+    }
+    let too_large = |bytes: u64| SkipReason::TooLarge { bytes, limit: limit as u64 };
+    if metadata.len() > limit as u64 {
+        return Err(too_large(metadata.len()));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    std::fs::File::open(&sample.path).and_then(|file| file.take(limit as u64 + 1).read_to_end(&mut bytes)).map_err(unreadable)?;
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// Decodes every sample of `folder`; unreadable files go to `skipped` with the reason.
@@ -28,7 +46,7 @@ pub fn decode_all(folder: &ImageFolder, preprocessor: &Preprocessor, skipped: &m
         .samples
         .par_iter()
         .map(|sample| {
-            let bytes = read_sample(sample)?;
+            let bytes = read_sample(sample, preprocessor.limits.max_bytes)?;
             let image = preprocessor.decode(&bytes).map_err(|error| SkipReason::Undecodable(error.to_string()))?;
             Ok(preprocessor.resize(&image))
         })

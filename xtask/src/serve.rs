@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -67,7 +68,8 @@ pub fn spawn(port: u16) -> Result<(String, JoinHandle<()>)> {
 pub fn spawn_with(port: u16, mounts: Vec<(String, PathBuf)>) -> Result<(String, JoinHandle<()>)> {
     let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
     let address = listener.local_addr()?;
-    let root = Arc::new(Site { www: crate::root().join("www"), mounts });
+    let root = Arc::new(Site { www: crate::root().join("www"), mounts, port: address.port() });
+    let active = Arc::new(AtomicUsize::new(0));
     let handle = std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else {
@@ -75,10 +77,19 @@ pub fn spawn_with(port: u16, mounts: Vec<(String, PathBuf)>) -> Result<(String, 
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             };
-            let root = Arc::clone(&root);
+            // A thread per connection, but not without end: past the limit a connection is
+            // closed at once (answering would mean reading its request here, on the accepting
+            // thread; the browser retries a closed connection).
+            if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                active.fetch_sub(1, Ordering::SeqCst);
+                drop(stream);
+                continue;
+            }
+            let (root, active) = (Arc::clone(&root), Arc::clone(&active));
             std::thread::spawn(move || {
                 // A client that went away is not the server's problem.
                 let _ = answer(stream, &root);
+                active.fetch_sub(1, Ordering::SeqCst);
             });
         }
     });
@@ -88,13 +99,23 @@ pub fn spawn_with(port: u16, mounts: Vec<(String, PathBuf)>) -> Result<(String, 
 /// The most a request line and its headers may take: the page's requests need a fraction.
 const MAX_REQUEST_HEAD: u64 = 64 * 1024;
 
+/// Connections answered at once; a page opens about six, its thread pool a few more.
+const MAX_CONNECTIONS: usize = 64;
+
 /// What the server serves: `www/`, and each mount at its prefix.
 struct Site {
     www: PathBuf,
     mounts: Vec<(String, PathBuf)>,
+    /// The port it listens on, the only one a request's `Host` may name.
+    port: u16,
 }
 
 impl Site {
+    /// Whether `host` (a `Host` header) names this server: a loopback name and its port.
+    fn is_own_host(&self, host: &str) -> bool {
+        ["127.0.0.1", "localhost", "[::1]"].iter().any(|name| host == format!("{name}:{}", self.port))
+    }
+
     /// The file a request target names.
     fn file(&self, target: &str) -> Option<PathBuf> {
         for (prefix, folder) in &self.mounts {
@@ -118,7 +139,12 @@ fn answer(stream: TcpStream, root: &Site) -> std::io::Result<()> {
     if reader.read_line(&mut request_line)? == 0 {
         return Ok(()); // a connection opened and closed unused (a browser's preconnect)
     }
-    skip_headers(&mut reader)?;
+    let host = read_host(&mut reader)?;
+    if !host.as_deref().is_some_and(|host| root.is_own_host(host)) {
+        // A page elsewhere that points a name of its own at 127.0.0.1 (DNS rebinding) sends its
+        // own name here: it gets nothing.
+        return Response::text("403 Forbidden", "this server answers only to 127.0.0.1, localhost and [::1]").write(stream, false);
+    }
     let parts: Vec<&str> = request_line.split_whitespace().collect();
     let response = match parts[..] {
         [method @ ("GET" | "HEAD"), target, _version] => {
@@ -135,13 +161,19 @@ fn answer(stream: TcpStream, root: &Site) -> std::io::Result<()> {
     response.write(stream, false)
 }
 
-/// Request headers are read and ignored: the answer depends on the path alone.
-fn skip_headers(reader: &mut impl BufRead) -> std::io::Result<()> {
+/// Reads the request headers; returns the `Host` one. The answer depends on the path alone.
+fn read_host(reader: &mut impl BufRead) -> std::io::Result<Option<String>> {
     let mut line = String::new();
+    let mut host = None;
     for _ in 0..200 {
         line.clear();
         if reader.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
-            return Ok(());
+            return Ok(host);
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("host")
+        {
+            host = Some(value.trim().to_ascii_lowercase());
         }
     }
     Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "too many request headers"))
@@ -187,7 +219,9 @@ fn resolve(root: &Path, url: &str) -> Option<PathBuf> {
     }
     let candidate = root.join(relative);
     let file = if candidate.is_dir() { candidate.join("index.html") } else { candidate };
-    file.is_file().then_some(file)
+    // A link inside the folder may point anywhere: serve only what really lies inside it.
+    let (file, root) = (file.canonicalize().ok()?, root.canonicalize().ok()?);
+    (file.starts_with(&root) && file.is_file()).then_some(file)
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -294,6 +328,55 @@ mod tests {
             assert!(get(&url, path).starts_with("HTTP/1.1 404 Not Found\r\n"), "{path}");
         }
         assert!(get(&url, "/app.js").starts_with("HTTP/1.1 200 OK\r\n"), "www/ is still served");
+    }
+
+    #[test]
+    fn links_out_of_the_folder_and_foreign_hosts_get_nothing() {
+        let folder = tempfile_dir("links");
+        std::fs::write(folder.join("inside.txt"), "inside").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(crate::root().join("Cargo.toml"), folder.join("outside.txt")).unwrap();
+        let (url, _server) = spawn_with(0, vec![("mounted".into(), folder.clone())]).unwrap();
+        assert!(get(&url, "/mounted/inside.txt").starts_with("HTTP/1.1 200 OK\r\n"));
+        #[cfg(unix)]
+        assert!(get(&url, "/mounted/outside.txt").starts_with("HTTP/1.1 404 Not Found\r\n"));
+        let address = url.trim_start_matches("http://").trim_end_matches('/');
+        let port = address.rsplit(':').next().unwrap();
+        for host in [format!("evil.example:{port}"), format!("127.0.0.1:{}", port.parse::<u16>().unwrap() ^ 1), String::new()] {
+            let mut stream = TcpStream::connect(address).unwrap();
+            write!(stream, "GET /app.js HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).unwrap();
+            assert!(response.starts_with("HTTP/1.1 403 Forbidden\r\n"), "Host {host:?}: {response:.60}");
+        }
+        assert!(request(&url.replace("127.0.0.1", "localhost"), "GET /app.js HTTP/1.1").starts_with("HTTP/1.1 200 OK\r\n"));
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn connections_past_the_limit_are_turned_away_not_given_threads() {
+        let (url, _server) = spawn(0).unwrap();
+        let address = url.trim_start_matches("http://").trim_end_matches('/');
+        // Idle connections that never send a request hold their threads (30 s read timeout).
+        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS).map(|_| TcpStream::connect(address).unwrap()).collect();
+        std::thread::sleep(Duration::from_millis(300));
+        let mut turned_away = TcpStream::connect(address).unwrap();
+        turned_away.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = write!(turned_away, "GET /app.js HTTP/1.1\r\nHost: {address}\r\n\r\n");
+        let mut response = Vec::new();
+        let read = turned_away.read_to_end(&mut response);
+        assert!(read.is_err() || response.is_empty(), "a connection past the limit was answered");
+        drop(idle);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(get(&url, "/app.js").starts_with("HTTP/1.1 200 OK\r\n"));
+    }
+
+    /// A fresh folder under the target directory.
+    fn tempfile_dir(name: &str) -> PathBuf {
+        let dir = crate::target_dir().join("serve-tests").join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]

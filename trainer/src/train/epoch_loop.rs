@@ -97,16 +97,11 @@ impl Run {
                 // A non-finite loss has already spoiled `stepped`: stop before anything keeps it.
                 if !value.is_finite() {
                     bar.abandon();
-                    let last = self.checkpoint_dir.join("last.ckpt");
-                    let kept = if last.is_file() {
-                        format!("the last good checkpoint is {}", last.display())
-                    } else {
-                        "no checkpoint was written".to_owned()
-                    };
                     bail!(
-                        "the loss became {value} at epoch {} batch {}: stopped without saving; {kept} (try a lower --lr)",
+                        "the loss became {value} at epoch {} batch {}: stopped without saving; {} (try a lower --lr)",
                         epoch + 1,
-                        batch + 1
+                        batch + 1,
+                        self.last_good()
                     );
                 }
                 model = stepped;
@@ -119,6 +114,16 @@ impl Run {
             bar.finish_and_clear();
             let seconds = started.elapsed().as_secs_f64();
             let record = self.finish_epoch(&model, val, learning_rate, images_before, seconds)?;
+            // The loss is checked before each step; weights that the epoch's last step blew up
+            // show in the validation loss. Nothing of them is saved.
+            if !record.val_loss.is_finite() {
+                bail!(
+                    "the validation loss became {} after epoch {}: the weights diverged in its last step; stopped without saving; {} (try a lower --lr)",
+                    record.val_loss,
+                    record.epoch,
+                    self.last_good()
+                );
+            }
             self.print_epoch(&record);
             let improved = self.record_epoch(record);
             self.save(&model, optimizer, "last")?;
@@ -236,6 +241,12 @@ impl Run {
             images_per_second: images_this_session as f64 / seconds.max(1e-9),
             seconds,
         })
+    }
+
+    /// Where the last good state is, for a message that stops the run.
+    fn last_good(&self) -> String {
+        let last = self.checkpoint_dir.join("last.ckpt");
+        if last.is_file() { format!("the last good checkpoint is {}", last.display()) } else { "no checkpoint was written".to_owned() }
     }
 
     fn print_epoch(&self, record: &EpochRecord) {

@@ -62,6 +62,14 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
     if settings.batch_size == 0 || settings.epochs == 0 {
         bail!("--batch-size and --epochs must be at least 1");
     }
+    // Before hours of decoding and training: what `export` and the page would refuse at the end.
+    let sizes = effilens::bundle::IMAGE_SIZES;
+    if !sizes.contains(&image_size) {
+        bail!("--image-size {image_size} is outside {}..={} (the sizes a bundle may have)", sizes.start(), sizes.end());
+    }
+    if !(0.0..1.0).contains(&settings.label_smoothing) {
+        bail!("--label-smoothing must be at least 0 and less than 1, not {}", settings.label_smoothing);
+    }
     // Before the images are decoded: a missing GPU should not cost the wait.
     let devices: Vec<Device> = args.device.init()?.into_iter().map(Device::autodiff).collect();
     // The first device holds the model and the optimizer; with several, they train in data parallel.
