@@ -81,6 +81,17 @@ pub struct CheckpointState {
     pub settings: TrainSettings,
     pub progress: Progress,
     pub history: Vec<EpochRecord>,
+    /// What the run trains on, so that resuming on other data is noticed (absent from older
+    /// checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataFingerprint>,
+}
+
+/// The training images by path below the folder and size: which, not where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    pub images: usize,
+    pub sha256: String,
 }
 
 pub struct Checkpoint {

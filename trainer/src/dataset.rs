@@ -86,6 +86,18 @@ impl ImageFolder {
         self.skipped.retain(|skip| holds(&skip.path));
     }
 
+    /// The samples by path below the root, class and size: the same for the same images
+    /// wherever the folder lies.
+    pub fn fingerprint(&self) -> crate::checkpoint::DataFingerprint {
+        let mut listing = String::new();
+        for sample in &self.samples {
+            let size = std::fs::metadata(&sample.path).map_or(0, |metadata| metadata.len());
+            let relative = sample.display.strip_prefix(&self.prefix).unwrap_or(&sample.display);
+            listing += &format!("{relative}\t{}\t{size}\n", sample.class);
+        }
+        crate::checkpoint::DataFingerprint { images: self.samples.len(), sha256: effilens::bundle::sha256_hex(listing.as_bytes()) }
+    }
+
     pub fn count(&self, class: usize) -> usize {
         self.samples.iter().filter(|sample| sample.class == class).count()
     }

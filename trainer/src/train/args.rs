@@ -91,6 +91,9 @@ pub struct TrainArgs {
     /// Continue a run from its checkpoint (its settings apply; only --epochs may be raised).
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// With --resume: continue although the training images differ from the checkpoint's.
+    #[arg(long, requires = "resume")]
+    pub allow_data_change: bool,
     /// Where the network trains: flex (CPU), wgpu, wgpu:N or cuda:N (GPU backends need the
     /// trainer built with `--features wgpu` or `--features cuda`). Several, comma-separated
     /// (wgpu:0,wgpu:1), train in data parallel: each takes a share of every batch. A run may
@@ -172,7 +175,7 @@ mod tests {
         assert_eq!(settings.val_fraction, 0.2);
         assert_eq!(settings.save_interval, 1);
         let json = serde_json::to_value(&settings).unwrap();
-        for machine_side in ["workers", "checkpoint_dir", "resume", "device"] {
+        for machine_side in ["workers", "checkpoint_dir", "resume", "allow_data_change", "device"] {
             assert!(json.get(machine_side).is_none(), "{machine_side} is in the settings");
         }
     }

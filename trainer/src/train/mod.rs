@@ -43,7 +43,7 @@ use crate::images::{decode_all, set_workers};
 use crate::model_source::default_normalization;
 use crate::settings::TrainSettings;
 use epoch_loop::{Run, stop_on_ctrl_c};
-use resume::{check_compatible, resume_settings};
+use resume::{check_compatible, check_same_data, resume_settings};
 
 pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
     set_workers(args.workers)?;
@@ -77,8 +77,10 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
     let parallel = (devices.len() > 1).then(|| DataParallel::new(devices));
 
     let (train_folder, val_folder) = load_folders(&settings)?;
+    let data = train_folder.fingerprint();
     if let Some(checkpoint) = &resumed {
         check_compatible(&checkpoint.state, arch, &train_folder.classes)?;
+        check_same_data(&checkpoint.state, &data, args.allow_data_change)?;
     }
     let classes = train_folder.classes.clone();
     let mut skipped = train_folder.skipped.clone();
@@ -134,6 +136,7 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
                 epochs_without_improvement: 0,
             }),
             history: resumed.as_ref().map(|c| c.state.history.clone()).unwrap_or_default(),
+            data: Some(data),
         },
         preprocessor,
         device,

@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use effilens::Arch;
 
 use super::TrainArgs;
-use crate::checkpoint::CheckpointState;
+use crate::checkpoint::{CheckpointState, DataFingerprint};
 use crate::settings::TrainSettings;
 
 /// The settings of a run resumed with `args` from a checkpoint saved with `saved`.
@@ -37,6 +37,22 @@ pub fn check_compatible(saved: &CheckpointState, arch: Arch, classes: &[String])
             saved.classes,
             arch,
             classes
+        );
+    }
+    Ok(())
+}
+
+/// Refuses to continue on other training images than the checkpoint's (which images, by path
+/// below the folder and size), unless asked to: exact resumption replays the same draws over the
+/// same images, and a changed set makes the continued run another run.
+pub fn check_same_data(saved: &CheckpointState, data: &DataFingerprint, allowed: bool) -> Result<()> {
+    let Some(before) = &saved.data else { return Ok(()) };
+    if before != data && !allowed {
+        bail!(
+            "the training images changed since the checkpoint ({} then, {} now, or the same number with other files): \
+             resume on the same data, or pass --allow-data-change to continue anyway",
+            before.images,
+            data.images
         );
     }
     Ok(())
