@@ -16,6 +16,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The manifest's file name inside a bundle directory.
 pub const MANIFEST_FILE: &str = "model.json";
 
+/// The most classes a bundle may name: ImageNet has 1000; the page draws a row per class.
+pub const MAX_CLASSES: usize = 10_000;
+
 /// Input resolutions a bundle may have: what the trainer trains at and the page loads.
 pub const IMAGE_SIZES: std::ops::RangeInclusive<usize> = 32..=1024;
 
@@ -65,6 +68,8 @@ pub enum WeightsDtype {
 pub enum BundleError {
     #[error("invalid model.json: {0}")]
     Manifest(String),
+    #[error("weights file is {actual} bytes, but model.json says {expected}")]
+    Size { expected: u64, actual: u64 },
     #[error("weights checksum mismatch: model.json says {expected}, the file is {actual}")]
     Checksum { expected: String, actual: String },
     #[error("weights do not fit {arch} with {classes} classes: {reason}")]
@@ -92,6 +97,9 @@ impl Manifest {
         }
         if self.classes.len() < 2 {
             return invalid(format!("a classifier needs at least 2 classes, found {}", self.classes.len()));
+        }
+        if self.classes.len() > MAX_CLASSES {
+            return invalid(format!("{} classes, more than the {MAX_CLASSES} a bundle may have", self.classes.len()));
         }
         let mut sorted = self.classes.clone();
         sorted.sort();
@@ -124,6 +132,10 @@ impl Manifest {
 
     /// Checks the weights against the manifest and builds the network from them.
     pub fn load_model(&self, weights: &[u8], device: &Device) -> Result<EfficientNet, BundleError> {
+        // The size first: a wrong file is told from its length without hashing it.
+        if weights.len() as u64 != self.weights.bytes {
+            return Err(BundleError::Size { expected: self.weights.bytes, actual: weights.len() as u64 });
+        }
         let actual = sha256_hex(weights);
         if actual != self.weights.sha256.to_ascii_lowercase() {
             return Err(BundleError::Checksum { expected: self.weights.sha256.clone(), actual });

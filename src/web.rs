@@ -16,6 +16,14 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// The decoder's refusal of a file of `bytes` bytes, or nothing: the worker checks a `File`'s
+/// size before reading it, in the words the trainer uses.
+#[wasm_bindgen(js_name = fileSizeProblem)]
+pub fn file_size_problem(bytes: f64) -> Option<String> {
+    let limit = crate::preprocess::DecodeLimits::default().max_bytes;
+    (bytes > limit as f64).then(|| crate::ImageError::TooManyBytes { bytes: bytes as usize, limit }.to_string())
+}
+
 /// A model bundle loaded on one backend.
 #[wasm_bindgen(js_name = Classifier)]
 pub struct WebClassifier {

@@ -64,6 +64,12 @@ fn damaged_or_mismatched_bundles_are_refused() {
     json["classes"] = serde_json::json!(["logo"]);
     let error = Manifest::parse(&json.to_string()).unwrap_err();
     assert!(error.to_string().contains("at least 2 classes"), "{error}");
+    json["classes"] = serde_json::json!((0..10_001).map(|class| format!("class {class}")).collect::<Vec<_>>());
+    let error = Manifest::parse(&json.to_string()).unwrap_err();
+    assert!(error.to_string().contains("10001 classes, more than the 10000 a bundle may have"), "{error}");
+    // A weights file of another size is refused by its length, before any hashing.
+    let error = manifest(Arch::Lite0, &weights, WeightsDtype::F16).load_model(&weights[..weights.len() - 1], &device).unwrap_err();
+    assert!(error.to_string().starts_with(&format!("weights file is {} bytes, but model.json says {}", weights.len() - 1, weights.len())), "{error}");
     let error = Manifest::parse("{ not json").unwrap_err();
     assert!(error.to_string().starts_with("invalid model.json"), "{error}");
 }

@@ -289,7 +289,7 @@ async function evaluateFolder(entries, unlisted = []) {
   try {
     const outcome = await runEvaluation({
       images,
-      classifyBatch: async (files) => (await client.classifyBatch(files)).results,
+      classifyBatch: async (files, signal) => (await client.classifyBatch(files, signal)).results,
       sink: results,
       signal: controller.signal,
       onProgress: (progress) => progressView.update(progress),

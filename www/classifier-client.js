@@ -48,19 +48,57 @@ class WorkerConnection {
     this.#pending.clear();
   }
 
-  request(message) {
+  /**
+   * Sends `message`; resolves with the reply. `timeoutMs`: a worker that has not answered by then
+   * is stopped (a fatal backend error: the page restarts it). `signal`: aborting stops the worker
+   * at once, whatever it is doing (an 'aborted' error).
+   */
+  request(message, { timeoutMs = null, signal = null } = {}) {
     if (this.#broken) return Promise.reject(this.#broken);
+    if (signal?.aborted) return Promise.reject(aborted());
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      let timer = null;
+      const onAbort = () => this.#stop(aborted());
+      const settle = (settled) => (value) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        settled(value);
+      };
+      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      if (timeoutMs !== null) {
+        timer = setTimeout(
+          () => this.#stop(new ClassifierError({ message: `the classifier did not answer within ${Math.round(timeoutMs / 1000)} s`, kind: 'backend', fatal: true })),
+          timeoutMs,
+        );
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#worker.postMessage({ ...message, id });
     });
+  }
+
+  /** Stops the worker; every request still waiting fails with `error`. */
+  #stop(error) {
+    this.#worker.terminate();
+    this.#broken = error;
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
   }
 
   terminate() {
     this.#worker.terminate();
     this.#fail('the inference worker was stopped');
   }
+}
+
+/** The error a request rejects with when its signal aborts it. */
+function aborted() {
+  return new ClassifierError({ message: 'cancelled', kind: 'aborted', fatal: true });
+}
+
+/** How long a request may take before its worker is taken for hung: generous, only for hangs. */
+function timeLimitMs(files) {
+  return 120_000 + 30_000 * files;
 }
 
 export class ClassifierClient extends EventTarget {
@@ -142,30 +180,50 @@ export class ClassifierClient extends EventTarget {
 
   /** Probabilities for one image File: { probabilities, ms, backend }. */
   classify(file) {
-    return this.#withRecovery(() => this.#connection.request({ type: 'classify', file }));
+    return this.#withRecovery(() => this.#connection.request({ type: 'classify', file }, { timeoutMs: timeLimitMs(1) }));
   }
 
-  /** One result per File (probabilities, or the reason it failed): { results, ms, backend }. */
-  classifyBatch(files) {
-    return this.#withRecovery(() => this.#connection.request({ type: 'classifyBatch', files }));
+  /**
+   * One result per File (probabilities, the decoder's reason, or { unreadable }):
+   * { results, ms, backend }. Not retried here: after a crash the worker is restarted and the
+   * error thrown, so that the caller can retry the images one by one (evaluate.js). `signal`
+   * cancels at once, stopping the worker; the model is reloaded in a fresh one behind it.
+   */
+  classifyBatch(files, signal = null) {
+    return this.#withRecovery(
+      () => this.#connection.request({ type: 'classifyBatch', files }, { timeoutMs: timeLimitMs(files.length), signal }),
+      { retry: false },
+    );
   }
 
   /**
    * Runs a request; on a backend failure moves to a working backend and retries once.
    * Image and bundle errors are the input's fault and go straight to the caller.
    */
-  async #withRecovery(run) {
+  async #withRecovery(run, { retry = true } = {}) {
+    await this.#restarting;
     if (!this.#connection || !this.loaded) {
       throw new ClassifierError({ message: 'no model is loaded yet', kind: 'backend' });
     }
     try {
       return await run();
     } catch (error) {
+      if (error.kind === 'aborted') {
+        // Cancelled mid-request: the worker is gone; bring the model back up behind the caller.
+        this.#restarting = this.#loadInto(this.#freshConnection(), this.loaded.backend, this.loaded.bundle).catch((failure) =>
+          this.#recover(failure),
+        );
+        throw error;
+      }
       if (!this.#needsRecovery(error)) throw error;
       await this.#recover(error);
+      if (!retry) throw error;
       return run();
     }
   }
+
+  /** A reload after a cancel, which the next request waits for. */
+  #restarting = Promise.resolve();
 
   /** A WebGPU failure of any kind, or a crashed (trapped) wasm instance on CPU. */
   #needsRecovery(error) {

@@ -16,11 +16,13 @@ export function throughput(done, total, elapsedMs) {
 
 /**
  * @param images      [{ path, trueIndex, entry }] in the order the core planned
- * @param classifyBatch (files: File[]) => Promise<(Float32Array | string)[]>, one result per
- *                    file: probabilities, or the decoder's reason it could not be classified
+ * @param classifyBatch (files: File[], signal) => Promise<(Float32Array | string | { unreadable })[]>,
+ *                    one result per file: probabilities, the decoder's reason it could not be
+ *                    classified, or the browser's reason it could not be read. Aborting `signal`
+ *                    rejects it at once.
  * @param sink        { add(path, trueIndex, probabilities), skipUnreadable(path, message),
  *                    skipUndecodable(path, message) }
- * @param signal      AbortSignal; cancelling stops after the batch in flight
+ * @param signal      AbortSignal; cancelling stops at once, the batch in flight included
  * @param onProgress  ({ done, total, skipped, perSecond, etaSeconds }) after every batch
  * @returns { cancelled, error } where error is the message that stopped the run, or null.
  */
@@ -56,16 +58,36 @@ export async function runEvaluation({
     if (sendable.length > 0) {
       let results;
       try {
-        results = await classifyBatch(sendable.map((s) => s.file));
+        results = await classifyBatch(sendable.map((s) => s.file), signal);
       } catch (error) {
-        done += batch.length;
-        report();
-        return { cancelled: false, error: error?.message || String(error) };
+        if (signal?.aborted) return { cancelled: true, error: null };
+        // The batch failed as a whole (the classifier crashed or hung, and was restarted): its
+        // images one at a time, so that only an image that fails on its own is skipped.
+        results = [];
+        for (const { file } of sendable) {
+          try {
+            results.push((await classifyBatch([file], signal))[0]);
+          } catch (alone) {
+            if (signal?.aborted) return { cancelled: true, error: null };
+            results.push({ failed: alone?.message || String(alone) });
+          }
+        }
+        if (results.every((result) => result.failed !== undefined)) {
+          done += batch.length;
+          report();
+          return { cancelled: false, error: error?.message || String(error) };
+        }
       }
       sendable.forEach(({ image }, i) => {
         const result = results[i];
         if (typeof result === 'string') {
           sink.skipUndecodable(image.path, result);
+          skipped += 1;
+        } else if (result.unreadable !== undefined) {
+          sink.skipUnreadable(image.path, result.unreadable);
+          skipped += 1;
+        } else if (result.failed !== undefined) {
+          sink.skipUndecodable(image.path, `the classifier failed on this image alone (${result.failed}); it was restarted`);
           skipped += 1;
         } else {
           sink.add(image.path, image.trueIndex, result);

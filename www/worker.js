@@ -15,7 +15,8 @@
 //               url ending in .json is the manifest itself, its weights beside it)
 //             | { kind: 'files', files: File[] }       (model.json + the weights file it names)
 //   { id, type: 'classify', file: File }            { id, ok, probabilities: Float32Array, ms, backend }
-//   { id, type: 'classifyBatch', files: File[] }    { id, ok, results: (Float32Array | string)[], ms, backend }
+//   { id, type: 'classifyBatch', files: File[] }    { id, ok, results: (Float32Array | string | { unreadable })[], ms, backend }
+//       string: the decoder's reason; { unreadable: message }: the browser could not read the file
 // On failure: { id, ok: false, error: { message, kind, fatal } } where kind is
 //   'image'   – this image cannot be read or decoded (not the backend's fault),
 //   'bundle'  – the model files cannot be fetched/read, or the Rust side rejected them,
@@ -193,19 +194,27 @@ function requireClassifier() {
   return classifier;
 }
 
+/**
+ * A file's bytes, or why not: `{ problem }` is the decoder's own refusal (too large, checked from
+ * `File.size` before reading anything), `{ unreadable }` the browser's message. An empty file
+ * goes to the decoder, which says so.
+ */
 async function readImage(file) {
-  if (file.size === 0) throw new WorkerError('empty file (0 bytes)', 'image');
+  const problem = wasm.fileSizeProblem(file.size);
+  if (problem) return { problem };
   try {
-    return new Uint8Array(await file.arrayBuffer());
+    return { bytes: new Uint8Array(await file.arrayBuffer()) };
   } catch (error) {
-    throw new WorkerError(`cannot read file: ${messageOf(error)}`, 'image');
+    return { unreadable: messageOf(error) };
   }
 }
 
 async function classify({ file }) {
   const model = requireClassifier();
   const started = performance.now();
-  const bytes = await readImage(file);
+  const read = await readImage(file);
+  if (!read.bytes) throw new WorkerError(read.problem ?? `cannot read ${file.name}: ${read.unreadable}`, 'image');
+  const bytes = read.bytes;
   // The batch API tells an unreadable image (a string) from a failing backend (a rejection)
   // without guessing from error messages.
   let result;
@@ -225,11 +234,9 @@ async function classifyBatch({ files }) {
   const results = new Array(files.length);
   const readable = [];
   for (let i = 0; i < files.length; i++) {
-    try {
-      readable.push({ index: i, bytes: await readImage(files[i]) });
-    } catch (error) {
-      results[i] = error.message;
-    }
+    const read = await readImage(files[i]);
+    if (read.bytes) readable.push({ index: i, bytes: read.bytes });
+    else results[i] = read.problem ?? { unreadable: read.unreadable };
   }
   if (readable.length > 0) {
     let outputs;

@@ -4,9 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::confusion::MacroFigures;
 use crate::decision::DecisionRule;
-use crate::report::{ClassRow, Evaluation, ModelInfo};
+use crate::report::{Evaluation, Figures, ModelInfo};
 use crate::shard::Shard;
 use crate::skip::Skipped;
 
@@ -94,11 +93,8 @@ struct ReportOut<'a> {
     shard: Option<Shard>,
     images: usize,
     skipped_files: usize,
-    accuracy: Option<f64>,
-    macro_average: MacroFigures,
-    per_class: Vec<ClassRow<'a>>,
-    /// Rows are true classes, columns predicted ones.
-    confusion_matrix: Vec<Vec<u64>>,
+    #[serde(flatten)]
+    figures: Figures<'a>,
     predictions: Vec<PredictionEntry>,
     skipped: &'a [Skipped],
 }
@@ -154,10 +150,7 @@ pub fn report_json(evaluation: &Evaluation, rule: &DecisionRule) -> String {
         shard: evaluation.shard,
         images: evaluation.predictions.len(),
         skipped_files: evaluation.skipped.len(),
-        accuracy: summary.accuracy,
-        macro_average: summary.macro_figures,
-        per_class: summary.class_rows(classes),
-        confusion_matrix: summary.confusion.rows(),
+        figures: summary.figures(classes),
         predictions: evaluation
             .predictions
             .iter()

@@ -51,6 +51,16 @@ pub struct ClassRow<'a> {
     pub average_precision: Option<f64>,
 }
 
+/// The figures every view of a summary shows: the JSON report and the page's dashboards.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Figures<'a> {
+    pub accuracy: Option<f64>,
+    pub macro_average: MacroFigures,
+    pub per_class: Vec<ClassRow<'a>>,
+    /// Rows are true classes, columns predicted ones.
+    pub confusion_matrix: Vec<Vec<u64>>,
+}
+
 /// Everything derived from an evaluation under one decision rule.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
@@ -64,6 +74,15 @@ pub struct Summary {
 }
 
 impl Summary {
+    pub fn figures<'a>(&self, classes: &'a [String]) -> Figures<'a> {
+        Figures {
+            accuracy: self.accuracy,
+            macro_average: self.macro_figures,
+            per_class: self.class_rows(classes),
+            confusion_matrix: self.confusion.rows(),
+        }
+    }
+
     /// Per-class figures with each class's name and average precision.
     pub fn class_rows<'a>(&self, classes: &'a [String]) -> Vec<ClassRow<'a>> {
         self.per_class

@@ -7,12 +7,11 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::confusion::MacroFigures;
 use crate::curve::PrecisionRecall;
 use crate::decision::DecisionRule;
 use crate::formats;
 use crate::labeling::{Labeling, ListedFile, label_files};
-use crate::report::{ClassRow, Evaluation, ModelInfo};
+use crate::report::{Evaluation, Figures, ModelInfo};
 use crate::skip::SkipReason;
 use crate::table::{Filter, SortKey, TableQuery, table_page};
 
@@ -92,10 +91,8 @@ struct SummaryView<'a> {
     images: usize,
     skipped: usize,
     complete: bool,
-    accuracy: Option<f64>,
-    macro_average: MacroFigures,
-    per_class: Vec<ClassRow<'a>>,
-    confusion_matrix: Vec<Vec<u64>>,
+    #[serde(flatten)]
+    figures: Figures<'a>,
     /// The curve of the class the page focuses on.
     curve: &'a PrecisionRecall,
 }
@@ -208,10 +205,7 @@ impl WebEvaluation {
             images: self.evaluation.predictions.len(),
             skipped: self.evaluation.skipped.len(),
             complete: self.evaluation.complete,
-            accuracy: summary.accuracy,
-            macro_average: summary.macro_figures,
-            per_class: summary.class_rows(classes),
-            confusion_matrix: summary.confusion.rows(),
+            figures: summary.figures(classes),
             curve,
         }))
     }

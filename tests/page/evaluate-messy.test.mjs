@@ -1,4 +1,5 @@
-// (c) A messy folder — non-images, a corrupt and a truncated JPEG, a zero-byte file, a macOS
+// (c) A messy folder — non-images, a corrupt and a truncated JPEG, a scan bomb, a file over the
+// size limit, a zero-byte file, a macOS
 // "._" companion, hidden files and folders, nested folders, unicode names, files outside class
 // folders and a file named like an HTML injection — completes, lists every skipped file with its
 // reason, renders names as text and runs no script; and its JSON report lists the same files,
@@ -62,6 +63,12 @@ function makeMessyFolder() {
   put('.git/HEAD', 'ref: refs/heads/main\n');
   const jpeg = fs.readFileSync(logo);
   put('others/cut.jpeg', jpeg.subarray(0, jpeg.length >> 1));
+  // A scan bomb: the poster's scan 150 times over (each a full pass to decode), and a file over
+  // the size limit, which the page must refuse from File.size without reading it.
+  const sos = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+  const scan = jpeg.subarray(sos, jpeg.length - 2);
+  put('others/scans.jpeg', Buffer.concat([jpeg.subarray(0, sos), ...Array(150).fill(scan), Buffer.from([0xff, 0xd9])]));
+  put('others/huge.jpeg', Buffer.alloc(64 * 1024 * 1024 + 1));
   return {
     root,
     classified: [`${ROOT_NAME}/logo/nested/deeper/poster.jpeg`, `${ROOT_NAME}/logo/poster.jpeg`, `${ROOT_NAME}/logo/${UNICODE_NAME}`, `${ROOT_NAME}/others/${XSS_NAME}`],
@@ -78,6 +85,8 @@ function makeMessyFolder() {
       [`${ROOT_NAME}/logo/.DS_Store`]: /hidden file/,
       [`${ROOT_NAME}/.git/HEAD`]: /in a hidden folder/,
       [`${ROOT_NAME}/others/cut.jpeg`]: /^ — truncated JPEG/,
+      [`${ROOT_NAME}/others/scans.jpeg`]: /^ — JPEG has 150 scans, more than the 100-scan limit/,
+      [`${ROOT_NAME}/others/huge.jpeg`]: /^ — file is 67108865 bytes, more than the 67108864-byte limit/,
     },
   };
 }

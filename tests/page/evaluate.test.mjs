@@ -86,12 +86,53 @@ test('cancel stops after the batch in flight and keeps what was done', async () 
   assert.equal(sink.records.length, 16);
 });
 
-test('a failing batch stops the run with the error and the partial results', async () => {
+test('a batch that fails as a whole is retried image by image; only the image that fails alone is skipped', async () => {
+  let calls = 0;
+  const classifyBatch = async (files) => {
+    calls += 1;
+    if (files.some((f) => f.name === 'crash.jpeg')) throw new Error('the classifier crashed');
+    return files.map(() => Float32Array.of(0.75, 0.25));
+  };
+  const images = ['a.jpeg', 'crash.jpeg', 'b.jpeg'].map((name) => image(name));
+  const sink = fakeSink();
+  const result = await runEvaluation({ images, classifyBatch, sink, batchSize: 8 });
+  assert.equal(result.error, null);
+  assert.deepEqual(sink.records.map((r) => r.path), ['v/c/a.jpeg', 'v/c/b.jpeg']);
+  assert.equal(sink.skipped.length, 1);
+  assert.match(sink.skipped[0].undecodable, /failed on this image alone \(the classifier crashed\)/);
+  assert.equal(calls, 4, 'the batch, then each image alone');
+});
+
+test('when every image fails alone too, the run stops with the error', async () => {
   const classifier = fakeClassifier({ throwOnCall: 2 });
+  const failing = async (files) => {
+    if (classifier.calls.length >= 1) {
+      classifier.calls.push(files.map((f) => f.name));
+      throw new Error('device lost');
+    }
+    return classifier.classifyBatch(files);
+  };
   const images = Array.from({ length: 20 }, (_, i) => image(`${i}.jpeg`));
   const sink = fakeSink();
-  const result = await runEvaluation({ images, classifyBatch: classifier.classifyBatch, sink, batchSize: 8 });
+  const result = await runEvaluation({ images, classifyBatch: failing, sink, batchSize: 8 });
   assert.equal(result.error, 'device lost');
   assert.equal(sink.records.length, 8);
-  assert.equal(classifier.calls.length, 2);
+});
+
+test('unreadable files are skipped with the browser\'s words; cancelling mid-batch returns at once', async () => {
+  const controller = new AbortController();
+  const sink = fakeSink();
+  const first = await runEvaluation({
+    images: [image('gone.jpeg'), image('ok.jpeg')],
+    classifyBatch: async () => [{ unreadable: 'NotReadableError' }, Float32Array.of(0.5, 0.5)],
+    sink,
+  });
+  assert.equal(first.error, null);
+  assert.deepEqual(sink.skipped, [{ path: 'v/c/gone.jpeg', unreadable: 'NotReadableError' }]);
+  // A batch that would never finish: the abort rejects it, and the run says cancelled.
+  const hanging = (files, signal) =>
+    new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true }));
+  setTimeout(() => controller.abort(), 20);
+  const second = await runEvaluation({ images: [image('x.jpeg')], classifyBatch: hanging, sink: fakeSink(), signal: controller.signal });
+  assert.deepEqual(second, { cancelled: true, error: null });
 });
