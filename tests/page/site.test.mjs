@@ -85,7 +85,9 @@ test('a tampered or foreign ?model= link says why and the bundled model loads in
     await page.waitForSelector('#notice:not([hidden])', { timeout: 120_000 });
     assert.match(await page.locator('#notice').textContent(), why, link);
     await waitForModel(page);
-    assert.match(await page.locator('#model-status').textContent(), /^Logo detector is ready/);
+    const status = await page.locator('#model-status').textContent();
+    assert.match(status, /^logo is ready/, 'the site\'s own first model (named by its manifest)');
+    assert.doesNotMatch(status, /linked/);
     await session.context.close();
   }
 });
