@@ -46,39 +46,21 @@ pub fn display_path(root: &str, relative: &str) -> String {
     }
 }
 
-/// Labels `files` under `root`. With `classes` (a model's), first-level folders are matched to
-/// them by name and files in other folders are skipped; without, the classes are the first-level
-/// folders' names in byte order (hidden folders excepted), as for training.
-pub fn label_files(root: &str, files: &[ListedFile], classes: Option<&[String]>) -> Labeling {
-    let classes: Vec<String> = match classes {
-        Some(classes) => classes.to_vec(),
-        None => folder_classes(files),
-    };
+/// Labels `files` under `root`: first-level folders are matched to `classes` (a model's, or for
+/// training the folder names the caller listed) by name, and files in other folders are skipped.
+pub fn label_files(root: &str, files: &[ListedFile], classes: &[String]) -> Labeling {
     let mut images = Vec::new();
     let mut skipped = Vec::new();
     for (index, file) in files.iter().enumerate() {
         let path = display_path(root, &file.path);
-        match classify_path(&file.path, file.size, &classes) {
+        match classify_path(&file.path, file.size, classes) {
             Ok(class) => images.push(LabeledImage { index, class, path }),
             Err(reason) => skipped.push(Skipped::new(path, &reason)),
         }
     }
     images.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Labeling { classes, images, skipped }
-}
-
-/// The first-level folders that hold at least one file, hidden ones left out, in byte order.
-fn folder_classes(files: &[ListedFile]) -> Vec<String> {
-    let mut classes: Vec<String> = files
-        .iter()
-        .filter_map(|file| file.path.split_once('/').map(|(folder, _)| folder))
-        .filter(|folder| !folder.starts_with('.'))
-        .map(str::to_owned)
-        .collect();
-    classes.sort();
-    classes.dedup();
-    classes
+    Labeling { classes: classes.to_vec(), images, skipped }
 }
 
 /// The class of one file, or why it has none.
@@ -148,7 +130,7 @@ mod tests {
             "logo/empty.jpg",
         ]);
         files[11].size = Some(0);
-        let labeling = label_files("val", &files, Some(&classes(&["logo", "others"])));
+        let labeling = label_files("val", &files, &classes(&["logo", "others"]));
         let images: Vec<(&str, usize)> = labeling.images.iter().map(|i| (i.path.as_str(), i.class)).collect();
         assert_eq!(images, [("val/logo/2024/deep/b.png", 0), ("val/logo/a.JPG", 0), ("val/others/c.webp", 1)]);
         let skipped: Vec<(&str, &str)> = labeling.skipped.iter().map(|s| (s.path.as_str(), s.reason.as_str())).collect();
@@ -171,17 +153,9 @@ mod tests {
     }
 
     #[test]
-    fn without_model_classes_the_folders_are_the_classes_in_byte_order() {
-        let labeling = label_files("data", &listed(&["b/1.jpg", "B/2.jpg", ".cache/x.jpg", "a/3.jpg", "top.jpg"]), None);
-        assert_eq!(labeling.classes, ["B", "a", "b"]);
-        assert_eq!(labeling.images.len(), 3);
-        assert_eq!(labeling.skipped.len(), 2);
-    }
-
-    #[test]
     fn paths_are_ordered_by_their_bytes() {
         // '-' (0x2d) sorts before '/' (0x2f); U+E000 (EE 80 80) before U+1F600 (F0 9F 98 80).
-        let labeling = label_files("r", &listed(&["a/b.jpg", "a-b/c.jpg", "a/\u{1F600}.jpg", "a/\u{E000}.jpg"]), None);
+        let labeling = label_files("r", &listed(&["a/b.jpg", "a-b/c.jpg", "a/\u{1F600}.jpg", "a/\u{E000}.jpg"]), &classes(&["a", "a-b"]));
         let paths: Vec<&str> = labeling.images.iter().map(|i| i.path.as_str()).collect();
         assert_eq!(paths, ["r/a-b/c.jpg", "r/a/b.jpg", "r/a/\u{E000}.jpg", "r/a/\u{1F600}.jpg"]);
     }

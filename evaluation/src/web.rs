@@ -49,7 +49,7 @@ pub fn plan_folder(paths: Vec<String>, sizes: Vec<f64>, classes: Vec<String>) ->
             size: sizes.get(index).filter(|size| **size >= 0.0).map(|size| *size as u64),
         })
         .collect();
-    let labeling = label_files(&root, &files, (!classes.is_empty()).then_some(classes.as_slice()));
+    let labeling = label_files(&root, &files, &classes);
     FolderPlan { root, labeling }
 }
 

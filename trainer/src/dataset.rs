@@ -45,7 +45,7 @@ impl ImageFolder {
         walk.folder(root, "")?;
         let folders = class_folders(root)?;
         let classes = classes.map_or_else(|| folders.clone(), <[String]>::to_vec);
-        let labeling = label_files(&root_name, &walk.files, Some(&classes));
+        let labeling = label_files(&root_name, &walk.files, &classes);
         let samples = labeling
             .images
             .into_iter()

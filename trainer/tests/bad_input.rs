@@ -4,16 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{badge_split, path, trainer, write_badge_dataset};
-
-/// Runs a command expected to fail; returns its `error:` line.
-fn error_line(args: &[&str]) -> String {
-    let (ok, stdout, stderr) = trainer(args);
-    assert!(!ok, "trainer {args:?} should have failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "expected one error line, got:\n{stderr}");
-    errors[0].to_owned()
-}
+use common::{badge_split, error_line, path, trainer, write_badge_dataset};
 
 fn train_with(train: &Path, val: &Path, checkpoints: &Path, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [

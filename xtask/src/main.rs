@@ -1,9 +1,12 @@
 //! `cargo xtask <command>`: the project's chores, written in Rust rather than shell so they read
 //! the same everywhere.
 
+// Shared with the main crate, which looks weights up by architecture (`packaged`); set-up walks them all.
 #[path = "../../src/weights_cache.rs"]
+#[allow(dead_code)]
 mod weights_cache;
 mod bench;
+mod checksum;
 mod command;
 mod serve;
 mod setup;

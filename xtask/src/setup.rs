@@ -152,9 +152,8 @@ pub fn imagenet_weights() -> Result<()> {
 
 /// Refuses a checkpoint whose SHA-256 is not the pinned one.
 fn check_pinned(checkpoint: &Path, pinned: &PackagedWeights) -> Result<()> {
-    use sha2::{Digest, Sha256};
     let bytes = std::fs::read(checkpoint).with_context(|| format!("cannot read {}", checkpoint.display()))?;
-    let actual: String = Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect();
+    let actual = crate::checksum::sha256_hex(&bytes);
     if actual != pinned.sha256 {
         bail!(
             "{}: SHA-256 {actual}, but {}=={} ships {}; refusing it (delete the file to fetch it again)",

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::web_build::{self, BuildArgs};
 
@@ -116,7 +115,7 @@ fn check_bundle(dir: &Path) -> Result<(PathBuf, Value)> {
         bail!("{}: names no plain weights file", manifest_path.display());
     };
     let weights = std::fs::read(dir.join(file)).with_context(|| format!("{}: cannot read its weights {file}", dir.display()))?;
-    let digest: String = Sha256::digest(&weights).iter().map(|byte| format!("{byte:02x}")).collect();
+    let digest = crate::checksum::sha256_hex(&weights);
     if manifest["weights"]["sha256"].as_str() != Some(digest.as_str()) {
         bail!("{}: {file} does not match the SHA-256 in model.json; re-export the bundle", dir.display());
     }
