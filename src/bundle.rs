@@ -16,6 +16,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The manifest's file name inside a bundle directory.
 pub const MANIFEST_FILE: &str = "model.json";
 
+/// The weights' file name in the bundles effilens writes (`trainer export`, the page's Teach).
+pub const WEIGHTS_FILE: &str = "weights.bpk";
+
 /// The most classes a bundle may name: ImageNet has 1000; the page draws a row per class.
 pub const MAX_CLASSES: usize = 10_000;
 

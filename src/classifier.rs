@@ -12,7 +12,7 @@ use crate::preprocess::{ImageError, Preprocessor};
 /// The backend failed while running the network (a lost GPU device, say).
 #[derive(Debug, thiserror::Error)]
 #[error("inference failed: {0}")]
-pub struct InferenceError(String);
+pub struct InferenceError(pub(crate) String);
 
 pub struct Classifier {
     manifest: Manifest,
@@ -57,26 +57,47 @@ impl Classifier {
         &self,
         images: &[&[u8]],
     ) -> Result<Vec<Result<Vec<f32>, ImageError>>, InferenceError> {
+        self.each_image(images, Output::Probabilities).await
+    }
+
+    /// The pooled features the classifier reads (see [`EfficientNet::features`]) for each image,
+    /// or why it could not be read: what a head is taught on.
+    pub async fn features_batch(&self, images: &[&[u8]]) -> Result<Vec<Result<Vec<f32>, ImageError>>, InferenceError> {
+        self.each_image(images, Output::Features).await
+    }
+
+    async fn each_image(&self, images: &[&[u8]], output: Output) -> Result<Vec<Result<Vec<f32>, ImageError>>, InferenceError> {
         // Decoding is a fair share of the time per image: every core takes some.
         let prepared: Vec<Result<Vec<f32>, ImageError>> = parallel::map(images, |bytes| self.preprocessor.prepare(bytes));
         let inputs: Vec<Vec<f32>> = prepared.iter().filter_map(|input| input.as_ref().ok().cloned()).collect();
-        let mut probabilities = self.probabilities(&inputs).await?.into_iter();
-        Ok(prepared
-            .into_iter()
-            .map(|input| input.map(|_| probabilities.next().expect("one row per decoded image")))
-            .collect())
+        let mut rows = self.run(&inputs, output).await?.into_iter();
+        Ok(prepared.into_iter().map(|input| input.map(|_| rows.next().expect("one row per decoded image"))).collect())
     }
 
     /// Runs the network on prepared inputs (see [`Preprocessor::prepare`]).
     pub async fn probabilities(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, InferenceError> {
+        self.run(inputs, Output::Probabilities).await
+    }
+
+    async fn run(&self, inputs: &[Vec<f32>], output: Output) -> Result<Vec<Vec<f32>>, InferenceError> {
         if inputs.is_empty() {
             return Ok(Vec::new());
         }
         let batch = self.preprocessor.batch(inputs, &self.device);
-        let output: Tensor<2> = parallel::in_pool(|| softmax(self.model.forward(batch), 1));
+        let result: Tensor<2> = parallel::in_pool(|| match output {
+            Output::Probabilities => softmax(self.model.forward(batch), 1),
+            Output::Features => self.model.features(batch),
+        });
+        let width = result.dims()[1];
         // WebGPU can only read back asynchronously, so every backend does.
-        let data = output.into_data_async().await.map_err(|error| InferenceError(format!("{error:?}")))?;
+        let data = result.into_data_async().await.map_err(|error| InferenceError(format!("{error:?}")))?;
         let values: Vec<f32> = data.try_to_vec().map_err(|error| InferenceError(format!("{error:?}")))?;
-        Ok(values.chunks(self.classes().len()).map(<[f32]>::to_vec).collect())
+        Ok(values.chunks(width).map(<[f32]>::to_vec).collect())
     }
+}
+
+#[derive(Clone, Copy)]
+enum Output {
+    Probabilities,
+    Features,
 }

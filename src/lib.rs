@@ -8,6 +8,7 @@
 //! - [`backend`]: the browser's choice between WebGPU and the CPU.
 //! - [`bundle`]: the published model (manifest + weights).
 //! - [`classifier`]: a loaded bundle that turns images into class probabilities.
+//! - [`teach`]: training on labeled images, shared by `trainer train` and the page's Teach.
 //! - `reduced_jpeg`: large JPEGs decoded at a fraction of their size, for [`preprocess`].
 //! - `kernels`: fused convolution + bias + activation for inference on the CPU.
 //! - `parallel`: work shared across cores where there are threads.
@@ -23,6 +24,7 @@ pub mod model;
 mod parallel;
 pub mod preprocess;
 mod reduced_jpeg;
+pub mod teach;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pretrained;
 #[cfg(target_arch = "wasm32")]

@@ -11,6 +11,7 @@ import { describeSource, linkedModel } from './model-link.js';
 import { ClassifyView } from './classify-view.js';
 import { ProgressView } from './progress-view.js';
 import { EvaluationView } from './evaluation-view.js';
+import { TeachPanel } from './teach-panel.js';
 
 const ui = {
   modelSelect: byId('model-select'),
@@ -25,6 +26,7 @@ const ui = {
   cameraInput: byId('camera-input'),
   folderInput: byId('folder-input'),
   reportInput: byId('report-input'),
+  teachInput: byId('teach-input'),
   dropOverlay: byId('drop-overlay'),
 };
 
@@ -32,6 +34,7 @@ const client = new ClassifierClient();
 const classifyView = new ClassifyView();
 const progressView = new ProgressView();
 const evaluationView = new EvaluationView(byId('evaluation-results'));
+const teachPanel = new TeachPanel({ client, useModel: (files) => loadOwnBundle(files), setBusy: (busy) => setBusy(busy) });
 
 /** Bundled models from models/index.json: [{ id, name, path }]. */
 let bundledModels = [];
@@ -103,7 +106,7 @@ function perClassFacts(perClass) {
 
 /** Disables what must not change while a model loads or a folder is evaluated. */
 function setBusy(busy) {
-  for (const control of [ui.modelSelect, ui.bundleInput, ui.backendSelect, ui.folderInput, ui.reportInput]) control.disabled = busy;
+  for (const control of [ui.modelSelect, ui.bundleInput, ui.backendSelect, ui.folderInput, ui.reportInput, ui.teachInput]) control.disabled = busy;
   for (const label of document.querySelectorAll('label.button')) {
     const input = document.getElementById(label.htmlFor);
     label.classList.toggle('disabled', Boolean(input?.disabled));
@@ -139,6 +142,7 @@ async function startBackend(backend, bundle, reason) {
       showBackend(loaded, reason);
     }
     showModel(loaded);
+    teachPanel.fillDefaults().catch((error) => console.warn(`effilens: Teach's defaults: ${error.message}`));
   } catch (error) {
     setModelStatus('error', `Could not load ${modelName}: ${error.message}`);
   } finally {
@@ -148,8 +152,8 @@ async function startBackend(backend, bundle, reason) {
 
 /** Loads another model on the running backend; on failure the previous one stays. */
 async function switchModel(bundle, name) {
-  if (evaluation) {
-    notify('A folder is being evaluated: cancel it before loading another model.');
+  if (evaluation || teachPanel.running) {
+    notify(`${evaluation ? 'A folder is being evaluated' : 'Teach is running'}: cancel it before loading another model.`);
     return;
   }
   const previousName = modelName;
@@ -260,8 +264,8 @@ document.addEventListener('paste', (event) => {
  * `unlisted`: [{ path, message }] for parts of the folder that could not even be listed.
  */
 async function evaluateFolder(entries, unlisted = []) {
-  if (evaluation) {
-    notify('An evaluation is already running; cancel it first.');
+  if (evaluation || teachPanel.running) {
+    notify(`${evaluation ? 'An evaluation' : 'Teach'} is already running; cancel it first.`);
     return;
   }
   if (!client.loaded) {
@@ -335,6 +339,13 @@ ui.reportInput.addEventListener('change', () => {
   if (file) openReport(file);
 });
 
+ui.teachInput.addEventListener('change', () => {
+  const entries = entriesFromFileList(ui.teachInput.files);
+  ui.teachInput.value = '';
+  if (entries.length === 0) notify('That folder is empty.');
+  else teachPanel.teach(entries);
+});
+
 ui.folderInput.addEventListener('change', () => {
   // webkitRelativePath of each file starts with the picked folder's own name.
   const entries = entriesFromFileList(ui.folderInput.files);
@@ -345,8 +356,11 @@ ui.folderInput.addEventListener('change', () => {
 
 // ---------------------------------------------------------------- drag and drop
 
-/** A dropped directory: a model bundle if it holds model.json at its top, else a data set. */
-async function handleDroppedDirectory(directoryEntry) {
+/**
+ * A dropped directory: a model bundle if it holds model.json at its top, else a data set to
+ * evaluate, or to teach from when dropped on the Teach section.
+ */
+async function handleDroppedDirectory(directoryEntry, teach) {
   const { entries, unreadable } = await entriesFromDirectoryEntry(directoryEntry);
   const root = directoryEntry.name;
   const topLevel = entries.filter((e) => e.path.split('/').length === 2);
@@ -358,10 +372,10 @@ async function handleDroppedDirectory(directoryEntry) {
     notify(`The folder “${root}” is empty.`);
     return;
   }
-  return evaluateFolder(entries, unreadable);
+  return teach ? teachPanel.teach(entries, unreadable) : evaluateFolder(entries, unreadable);
 }
 
-function handleDrop(dataTransfer) {
+function handleDrop(dataTransfer, teach) {
   // Items and files must be taken synchronously: the DataTransfer is emptied after the event.
   const entries = Array.from(dataTransfer.items ?? [])
     .filter((item) => item.kind === 'file')
@@ -375,7 +389,7 @@ function handleDrop(dataTransfer) {
       notify('Drop one folder at a time (the folder that holds one sub-folder per class).');
       return;
     }
-    handleDroppedDirectory(directories[0]).catch((error) => notify(`Could not read that folder: ${error.message}`));
+    handleDroppedDirectory(directories[0], teach).catch((error) => notify(`Could not read that folder: ${error.message}`));
     return;
   }
   if (files.some((f) => f.name.toLowerCase().endsWith('.json'))) {
@@ -427,7 +441,9 @@ document.addEventListener('drop', (event) => {
   event.preventDefault(); // never let the browser navigate to the dropped file
   dragDepth = 0;
   ui.dropOverlay.hidden = true;
-  if (event.dataTransfer) handleDrop(event.dataTransfer);
+  // The overlay covers the page while dragging: look beneath it for the section dropped on.
+  const onTeach = document.elementsFromPoint(event.clientX, event.clientY).some((element) => element.id === 'teach-section');
+  if (event.dataTransfer) handleDrop(event.dataTransfer, onTeach);
 });
 
 // ---------------------------------------------------------------- start

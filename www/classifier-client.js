@@ -197,6 +197,19 @@ export class ClassifierClient extends EventTarget {
   }
 
   /**
+   * A Teach request (worker.js: teachStart, teachShare, teachAdd, teachEpoch, teachFinish) with
+   * its payload; resolves with the reply. A crash ends the session (the model is reloaded behind
+   * it); `signal` cancels at once, as for classifyBatch.
+   */
+  teach(type, payload = {}, signal = null) {
+    const files = payload.files?.length ?? 1;
+    return this.#withRecovery(
+      () => this.#connection.request({ type, ...payload }, { timeoutMs: timeLimitMs(files), signal }),
+      { retry: false },
+    );
+  }
+
+  /**
    * Runs a request; on a backend failure moves to a working backend and retries once.
    * Image and bundle errors are the input's fault and go straight to the caller.
    */

@@ -36,7 +36,12 @@ export function byId(id) {
 
 /** Offers `text` as a file download, built in memory (nothing is sent anywhere). */
 export function downloadText(fileName, text, type = 'text/plain') {
-  const url = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+  downloadBlob(fileName, new Blob([text], { type: `${type};charset=utf-8` }));
+}
+
+/** Offers a Blob (text or bytes) as a file download. */
+export function downloadBlob(fileName, blob) {
+  const url = URL.createObjectURL(blob);
   const link = h('a', { href: url, download: fileName, hidden: true });
   document.body.append(link);
   link.click();

@@ -20,8 +20,12 @@ export class EvaluationView {
   #decision = ARGMAX;
   #parts = {};
 
-  constructor(container) {
+  /** Prefixes the ids this view creates, so that two views can be on one page (Teach's). */
+  #idPrefix;
+
+  constructor(container, { idPrefix = '' } = {}) {
     this.#container = container;
+    this.#idPrefix = idPrefix;
   }
 
   /**
@@ -85,7 +89,7 @@ export class EvaluationView {
   }
 
   #decisionControls(classes, twoClass) {
-    const id = (name) => `decision-${name}`;
+    const id = (name) => `${this.#idPrefix}decision-${name}`;
     const positiveSelect = h('select', { id: id('positive') }, ...classes.map((name, i) => h('option', { value: String(i) }, name)));
     positiveSelect.value = String(this.#positive);
     positiveSelect.addEventListener('change', () => {
@@ -125,9 +129,10 @@ export class EvaluationView {
   }
 
   #filterControl() {
-    const select = h('select', { id: 'table-filter' }, ...FILTERS.map(([value, label]) => h('option', { value }, label)));
+    const id = `${this.#idPrefix}table-filter`;
+    const select = h('select', { id }, ...FILTERS.map(([value, label]) => h('option', { value }, label)));
     select.addEventListener('change', () => this.#table.setFilter(select.value));
-    return h('p', { className: 'filter' }, h('label', { for: 'table-filter' }, 'Show '), select);
+    return h('p', { className: 'filter' }, h('label', { for: id }, 'Show '), select);
   }
 
   /** Redraws everything that depends on the decision rule. */

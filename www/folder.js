@@ -68,11 +68,22 @@ export function fileOfEntry(entry) {
  * Returns { plan, images: [{ path, trueIndex, entry }] }; the plan holds the skipped files.
  */
 export function planEvaluation(core, entries, classes) {
-  const plan = core.planFolder(
-    entries.map((entry) => entry.path),
-    entries.map((entry) => entry.file?.size ?? -1),
-    classes,
-  );
+  return imagesOfPlan(core.planFolder(...pathsAndSizes(entries), classes), entries);
+}
+
+/**
+ * Labels a folder to teach from (`core.planTeaching`): its classes are its first-level folders.
+ * Returns { plan, images } as planEvaluation does.
+ */
+export function planTeaching(core, entries) {
+  return imagesOfPlan(core.planTeaching(...pathsAndSizes(entries)), entries);
+}
+
+function pathsAndSizes(entries) {
+  return [entries.map((entry) => entry.path), entries.map((entry) => entry.file?.size ?? -1)];
+}
+
+function imagesOfPlan(plan, entries) {
   const indices = plan.imageIndices();
   const trueIndices = plan.imageClasses();
   const paths = plan.imagePaths();

@@ -17,10 +17,19 @@
 //   { id, type: 'classify', file: File }            { id, ok, probabilities: Float32Array, ms, backend }
 //   { id, type: 'classifyBatch', files: File[] }    { id, ok, results: (Float32Array | string | { unreadable })[], ms, backend }
 //       string: the decoder's reason; { unreadable: message }: the browser could not read the file
+//   Teach (one session at a time, on the loaded build; see teach.js):
+//   { id, type: 'teachDefaults', backend }              { id, ok, recipe }  the settings' defaults
+//   { id, type: 'teachStart', bundle, classes, recipe }  { id, ok }  bundle: as for 'load', or
+//               { kind: 'loaded' }: the loaded model's own bundle; recipe: the settings (JSON text)
+//   { id, type: 'teachShare', classes: number[] }       { id, ok, heldOut: Uint8Array }
+//   { id, type: 'teachAdd', files, classes, heldOut }   { id, ok, results: (null | string | { unreadable })[], counts }
+//   { id, type: 'teachEpoch' }                          { id, ok, epoch: HeadEpoch | null }
+//   { id, type: 'teachFinish', name }                   { id, ok, probabilities: Float32Array[], manifestText, weights, memoryBytes }
 // On failure: { id, ok: false, error: { message, kind, fatal } } where kind is
 //   'image'   – this image cannot be read or decoded (not the backend's fault),
 //   'bundle'  – the model files cannot be fetched/read, or the Rust side rejected them,
 //   'backend' – the wasm build could not start or failed while running,
+//   'teach'   – Teach refused the data or the settings (one class, a bad name, no images left),
 // and fatal means the wasm instance is dead (a trap): the page must start a new worker.
 // Requests are handled one at a time, in order: the Classifier is not re-entrant.
 import { probeWebGpu } from './backend.js';
@@ -29,6 +38,10 @@ import { probeWebGpu } from './backend.js';
 let wasm = null;
 let wasmBackend = null;
 let classifier = null;
+/** The loaded classifier's bundle as read ({ manifestText, weights }), for Teach to start from. */
+let loadedBundle = null;
+/** The Teach session under way, or null. */
+let teacher = null;
 /** How many threads the wasm computes on (1 unless the threaded CPU build runs). */
 let wasmThreads = 1;
 
@@ -179,6 +192,7 @@ async function load({ backend, bundle }) {
   // Only now replace the previous model: a bundle that fails to load leaves the old one working.
   classifier?.free();
   classifier = loaded;
+  loadedBundle = { manifestText, weights };
   return {
     backend: classifier.backend(),
     threads: wasmThreads,
@@ -227,17 +241,23 @@ async function classify({ file }) {
   return { probabilities: ownedCopy(result), ms: performance.now() - started, backend: model.backend() };
 }
 
-async function classifyBatch({ files }) {
-  const model = requireClassifier();
-  const started = performance.now();
-  // Files that cannot be read get their reason; the rest go to the model in one call.
-  const results = new Array(files.length);
+/** Files' bytes for one batch: `readable` to send, `results` holding the reasons of the rest. */
+async function readBatch(files) {
+  const results = new Array(files.length).fill(null);
   const readable = [];
   for (let i = 0; i < files.length; i++) {
     const read = await readImage(files[i]);
     if (read.bytes) readable.push({ index: i, bytes: read.bytes });
     else results[i] = read.problem ?? { unreadable: read.unreadable };
   }
+  return { results, readable };
+}
+
+async function classifyBatch({ files }) {
+  const model = requireClassifier();
+  const started = performance.now();
+  // Files that cannot be read get their reason; the rest go to the model in one call.
+  const { results, readable } = await readBatch(files);
   if (readable.length > 0) {
     let outputs;
     try {
@@ -253,11 +273,76 @@ async function classifyBatch({ files }) {
   return { results, ms: performance.now() - started, backend: model.backend() };
 }
 
+// ---------------------------------------------------------------- Teach
+
+async function teachStart({ bundle, classes, recipe }) {
+  const model = requireClassifier();
+  const base = bundle.kind === 'loaded' ? loadedBundle : await readBundle(bundle);
+  teacher?.free();
+  teacher = null;
+  try {
+    teacher = await wasm.Teacher.start(base.manifestText, base.weights, model.backend(), classes, recipe);
+  } catch (error) {
+    throw fromWasm(error, 'teach');
+  }
+  return {};
+}
+
+function requireTeacher() {
+  if (!teacher) throw new WorkerError('no Teach session has started', 'teach');
+  return teacher;
+}
+
+async function teachAdd({ files, classes, heldOut }) {
+  const session = requireTeacher();
+  const { results, readable } = await readBatch(files);
+  if (readable.length > 0) {
+    let reasons;
+    try {
+      reasons = await session.addImages(
+        readable.map((r) => r.bytes),
+        Uint32Array.from(readable, (r) => classes[r.index]),
+        Uint8Array.from(readable, (r) => heldOut[r.index]),
+      );
+    } catch (error) {
+      throw fromWasm(error, 'backend');
+    }
+    readable.forEach((r, k) => (results[r.index] = reasons[k]));
+  }
+  return { results, counts: Array.from(session.counts()) };
+}
+
+function call(method, kind = 'teach') {
+  try {
+    return method();
+  } catch (error) {
+    throw fromWasm(error, kind);
+  }
+}
+
 const handlers = {
   probe: async () => ({ webgpu: await probeWebGpu(self.navigator) }),
   load,
   classify,
   classifyBatch,
+  teachDefaults: async ({ backend }) => {
+    await ensureWasm(backend);
+    return { recipe: JSON.parse(wasm.Teacher.defaults()) };
+  },
+  teachStart,
+  teachShare: async ({ classes }) => ({ heldOut: call(() => requireTeacher().validationShare(Uint32Array.from(classes))) }),
+  teachAdd,
+  teachEpoch: async () => {
+    const record = call(() => requireTeacher().nextEpoch());
+    return { epoch: record === undefined ? null : JSON.parse(record) };
+  },
+  teachFinish: async ({ name }) => {
+    const session = requireTeacher();
+    session.stop();
+    const [manifestText, weights] = call(() => session.bundle(name));
+    const probabilities = Array.from(session.validationProbabilities(), ownedCopy);
+    return { probabilities, manifestText, weights, memoryBytes: wasm.Teacher.memoryBytes() };
+  },
 };
 
 let queue = Promise.resolve();

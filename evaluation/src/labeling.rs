@@ -63,6 +63,21 @@ pub fn label_files(root: &str, files: &[ListedFile], classes: &[String]) -> Labe
     Labeling { classes: classes.to_vec(), images, skipped }
 }
 
+/// The classes a training folder names, from its files' paths: the first-level folders holding
+/// at least one file, hidden ones left out, in byte order. (A browser lists files, not folders:
+/// an empty class folder is not seen; the trainer, which lists folders, names it and refuses it.)
+pub fn folder_classes(files: &[ListedFile]) -> Vec<String> {
+    let mut classes: Vec<String> = files
+        .iter()
+        .filter_map(|file| file.path.split_once('/').map(|(folder, _)| folder))
+        .filter(|folder| !folder.starts_with('.'))
+        .map(str::to_owned)
+        .collect();
+    classes.sort();
+    classes.dedup();
+    classes
+}
+
 /// The class of one file, or why it has none.
 fn classify_path(path: &str, size: Option<u64>, classes: &[String]) -> Result<usize, SkipReason> {
     let parts: Vec<&str> = path.split('/').collect();
@@ -150,6 +165,12 @@ mod tests {
         );
         assert_eq!(labeling.images.len() + labeling.skipped.len(), files.len());
         assert_eq!(labeling.images[0].index, 1, "indices point into the given list");
+    }
+
+    #[test]
+    fn a_training_folder_names_its_non_hidden_first_level_folders() {
+        let files = listed(&["b/1.jpg", "a/x/2.jpg", ".git/config", "top.jpg", "b/3.png", "Ä/4.jpg"]);
+        assert_eq!(folder_classes(&files), classes(&["a", "b", "Ä"]));
     }
 
     #[test]

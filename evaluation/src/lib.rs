@@ -20,7 +20,7 @@ pub mod report;
 pub mod shard;
 pub mod skip;
 pub mod table;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
 mod web;
 
 pub use confusion::Confusion;

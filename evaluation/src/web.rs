@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::curve::PrecisionRecall;
 use crate::decision::DecisionRule;
 use crate::formats;
-use crate::labeling::{Labeling, ListedFile, label_files};
+use crate::labeling::{Labeling, ListedFile, folder_classes, label_files};
 use crate::report::{Evaluation, Figures, ModelInfo};
 use crate::skip::SkipReason;
 use crate::table::{Filter, SortKey, TableQuery, table_page};
@@ -40,8 +40,24 @@ pub struct FolderPlan {
 /// (`val/logo/1.jpg`, as `webkitRelativePath`); `sizes` are bytes, negative where unknown.
 #[wasm_bindgen(js_name = planFolder)]
 pub fn plan_folder(paths: Vec<String>, sizes: Vec<f64>, classes: Vec<String>) -> FolderPlan {
+    let (root, files) = listed_files(&paths, &sizes);
+    let labeling = label_files(&root, &files, &classes);
+    FolderPlan { root, labeling }
+}
+
+/// Labels the files of a folder to teach from: its classes are its first-level folders (see
+/// [`folder_classes`]).
+#[wasm_bindgen(js_name = planTeaching)]
+pub fn plan_teaching(paths: Vec<String>, sizes: Vec<f64>) -> FolderPlan {
+    let (root, files) = listed_files(&paths, &sizes);
+    let labeling = label_files(&root, &files, &folder_classes(&files));
+    FolderPlan { root, labeling }
+}
+
+/// The picked folder's name and its files relative to it.
+fn listed_files(paths: &[String], sizes: &[f64]) -> (String, Vec<ListedFile>) {
     let root = paths.first().and_then(|path| path.split('/').next()).unwrap_or_default().to_owned();
-    let files: Vec<ListedFile> = paths
+    let files = paths
         .iter()
         .enumerate()
         .map(|(index, path)| ListedFile {
@@ -49,8 +65,7 @@ pub fn plan_folder(paths: Vec<String>, sizes: Vec<f64>, classes: Vec<String>) ->
             size: sizes.get(index).filter(|size| **size >= 0.0).map(|size| *size as u64),
         })
         .collect();
-    let labeling = label_files(&root, &files, &classes);
-    FolderPlan { root, labeling }
+    (root, files)
 }
 
 #[wasm_bindgen]

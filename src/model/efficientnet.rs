@@ -102,7 +102,13 @@ impl EfficientNet {
     /// - images: `[batch, 3, height, width]`, normalised
     /// - output: `[batch, num_classes]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        self.classifier.forward(self.dropout.forward(self.features(images)))
+        self.classify_features(self.features(images))
+    }
+
+    /// Class logits from pooled features (see [`EfficientNet::features`]): what a head trained on
+    /// features computed once reads.
+    pub fn classify_features(&self, features: Tensor<2>) -> Tensor<2> {
+        self.classifier.forward(self.dropout.forward(features))
     }
 }
 

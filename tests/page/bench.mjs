@@ -20,6 +20,15 @@
 //   browser/evaluate-folder/cpu-threads, …/cpu
 //                                 data/sample/val picked as a folder → results shown (images/s),
 //                                 with and without cross-origin isolation
+//   browser/teach/cpu-threads, …/cpu
+//                                 Teach, head only: data/sample/train picked → bundle ready,
+//                                 the default settings; cargo xtask bench sets the native
+//                                 trainer making the same bundle beside it (xtask/src/bench/teach.rs)
+//   browser/teach-epochs/cpu-threads, …/cpu
+//                                 of that, the head's epochs (after the features)
+//   browser/teach-2000/cpu-threads, browser/teach-2000-memory/cpu-threads
+//                                 the same on 2,000 images (data/sample/train ten times over), and
+//                                 the worker's wasm memory after it (full runs only)
 //   browser/forward/cpu-threads, …/cpu
 //                                 one forward pass alone (a blank 224² image already in memory),
 //                                 in a worker of the served page, 2 threads and 1
@@ -40,6 +49,7 @@
 //           rows: [{ id, label, unit, median, min, max, runs, warmup }], notes: [string],
 //           reference: { source: "onnxruntime-web", rows } | null }
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   PAGE_URL,
@@ -60,8 +70,10 @@ const QUICK = process.argv.includes('--quick');
 
 /** [warm-up runs, timed runs] per row. */
 const PLAN = QUICK
-  ? { coldStart: [1, 2], latencyCpu: [1, 5], latencyPhoto: [1, 3], latencyWebGpu: [1, 2], folder: [1, 2], forward: [2, 5], forwardBatch: [1, 2] }
-  : { coldStart: [1, 5], latencyCpu: [3, 20], latencyPhoto: [2, 10], latencyWebGpu: [1, 3], folder: [1, 3], forward: [5, 30], forwardBatch: [1, 5] };
+  ? { coldStart: [1, 2], latencyCpu: [1, 5], latencyPhoto: [1, 3], latencyWebGpu: [1, 2], folder: [1, 2], teach: [0, 1], forward: [2, 5], forwardBatch: [1, 2] }
+  : { coldStart: [1, 5], latencyCpu: [3, 20], latencyPhoto: [2, 10], latencyWebGpu: [1, 3], folder: [1, 3], teach: [1, 3], forward: [5, 30], forwardBatch: [1, 5] };
+
+const SAMPLE_TRAIN = path.join(ROOT, 'data/sample/train');
 
 /** Images per batch of the reference's throughput rows: the page evaluates folders in batches of 16. */
 const REFERENCE_BATCH = 16;
@@ -232,6 +244,40 @@ async function timedFolder(page) {
   return { seconds: ms / 1000, images: Number(match[1]) };
 }
 
+/**
+ * Picks `folder` in Teach and waits for the bundle: { seconds (Train → bundle ready), epochs
+ * (seconds of the head's epochs), memory (the worker's wasm memory after, bytes), images }.
+ */
+async function timedTeach(page, folder) {
+  await page.waitForFunction(() => document.getElementById('teach-epochs').value !== '');
+  await page.evaluate(() => (document.getElementById('teach-status').dataset.state = 'idle'));
+  await page.setInputFiles('#teach-input', folder);
+  await page.waitForSelector('#teach-status[data-state="done"], #teach-status[data-state="error"]', { timeout: 1_800_000 });
+  const status = await page.evaluate(() => ({ ...document.getElementById('teach-status').dataset, text: document.getElementById('teach-status').textContent }));
+  if (status.state !== 'done') throw new Error(`Teach failed: ${status.text}`);
+  const images = /on (\d+) images, validated on (\d+)/.exec(status.text);
+  return {
+    seconds: Number(status.elapsedMs) / 1000,
+    epochs: Number(status.epochsMs) / 1000,
+    memory: Number(status.memoryBytes),
+    images: images ? Number(images[1]) + Number(images[2]) : null,
+  };
+}
+
+/** data/sample/train ten times over (2,000 images), in a temporary folder: Teach's memory row. */
+function tenfoldTrainingFolder() {
+  const root = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'effilens-teach-2000-')), 'train');
+  for (const label of fs.readdirSync(SAMPLE_TRAIN)) {
+    const source = path.join(SAMPLE_TRAIN, label);
+    if (!fs.statSync(source).isDirectory()) continue;
+    fs.mkdirSync(path.join(root, label), { recursive: true });
+    for (const name of imagesIn(source)) {
+      for (let copy = 0; copy < 10; copy++) fs.copyFileSync(path.join(source, name), path.join(root, label, `${copy}-${name}`));
+    }
+  }
+  return root;
+}
+
 /** onnxruntime-web's version, where npm ci installed it. */
 function onnxRuntimeVersion() {
   const manifest = path.join(ROOT, 'node_modules/onnxruntime-web/package.json');
@@ -397,6 +443,23 @@ async function main() {
       });
       const label = `folder evaluation, ${path.basename(SAMPLE_VAL)} (${images} images) picked → results shown, ${cpu}`;
       rows.push(row(`browser/evaluate-folder/${id}`, label, 'img/s', PLAN.folder, perSecond));
+
+      progress(`timing Teach on ${SAMPLE_TRAIN} (${cpu})…`);
+      const teach = await timeRuns(PLAN.teach, () => timedTeach(page, SAMPLE_TRAIN));
+      const teachLabel = `Teach, head only, default settings: ${path.basename(SAMPLE_TRAIN)} (${teach[0].images} images) picked → bundle ready, ${cpu}`;
+      rows.push(row(`browser/teach/${id}`, teachLabel, 's', PLAN.teach, teach.map((run) => run.seconds)));
+      rows.push(row(`browser/teach-epochs/${id}`, `of which the head's epochs, after the features, ${cpu}`, 's', PLAN.teach, teach.map((run) => run.epochs)));
+      if (!QUICK && threads > 1) {
+        progress('timing Teach on 2,000 images…');
+        const folder = tenfoldTrainingFolder();
+        try {
+          const large = await timedTeach(page, folder);
+          rows.push(row(`browser/teach-2000/${id}`, `Teach, head only, ${large.images} images (${path.basename(SAMPLE_TRAIN)} ten times) → bundle ready, ${cpu}`, 's', [0, 1], [large.seconds]));
+          rows.push({ id: `browser/teach-2000-memory/${id}`, label: `the worker's wasm memory after those ${large.images} images (its limit: 2 GiB)`, unit: 'bytes', value: large.memory });
+        } finally {
+          fs.rmSync(path.dirname(folder), { recursive: true, force: true });
+        }
+      }
       await context.close();
     }
     const forward = await forwardRows(cpuBrowser);

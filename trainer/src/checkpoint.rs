@@ -156,24 +156,16 @@ impl CheckpointState {
     pub fn manifest(&self, name: &str, weights: WeightsFile) -> Manifest {
         let last = self.history.last();
         let metrics = last.map_or(serde_json::Value::Null, |record| {
-            let per_class: serde_json::Map<String, serde_json::Value> = self
-                .classes
-                .iter()
-                .enumerate()
-                .map(|(c, class)| {
-                    let (precision, recall) = (record.precision[c], record.recall[c]);
-                    let f1 = record.f1.get(c).copied().flatten();
-                    (class.clone(), json!({ "precision": precision, "recall": recall, "f1": f1 }))
-                })
-                .collect();
-            json!({
-                "split": "validation",
-                "epoch": record.epoch,
-                "accuracy": record.accuracy,
-                "macro_f1": record.macro_f1,
-                "val_loss": record.val_loss,
-                "per_class": per_class,
-            })
+            effilens::teach::ValidationMetrics {
+                epoch: record.epoch,
+                accuracy: record.accuracy,
+                macro_f1: record.macro_f1,
+                val_loss: record.val_loss,
+                precision: record.precision.clone(),
+                recall: record.recall.clone(),
+                f1: record.f1.clone(),
+            }
+            .to_json(&self.classes)
         });
         Manifest {
             format_version: effilens::bundle::FORMAT_VERSION,
@@ -268,7 +260,7 @@ mod tests {
         assert_eq!(settings.arch, Some(Arch::Lite0));
         assert_eq!((settings.image_size, settings.epochs, settings.seed), (Some(240), 10, 7));
         assert_eq!((settings.early_stopping, settings.monitor), (Some(3), Monitor::MacroF1));
-        assert_eq!(settings.schedule, crate::schedule::Schedule::Cosine);
+        assert_eq!(settings.schedule, effilens::teach::Schedule::Cosine);
         assert!(settings.balanced_loss && !settings.freeze_backbone && !settings.no_augment);
         assert_eq!(checkpoint.state.progress.best, Some((0.75, 2)));
         assert_eq!((checkpoint.model.as_slice(), checkpoint.optimizer.as_slice()), (&b"model"[..], &b"optimizer"[..]));

@@ -7,9 +7,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use effilens_evaluation::labeling::display_path;
 use effilens_evaluation::{ListedFile, Shard, SkipReason, Skipped, label_files};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
@@ -104,21 +101,14 @@ impl ImageFolder {
 
     /// Splits off a validation set: `fraction` of each class (at least one image of every class
     /// with two or more), chosen by `seed`. Returns `(train, validation)`.
+    /// (`effilens::teach::validation_share`, the page's split too.)
     pub fn stratified_split(mut self, fraction: f64, seed: u64) -> (Self, Self) {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut validation = Vec::new();
-        let mut train = Vec::new();
-        for class in 0..self.classes.len() {
-            let mut members: Vec<Sample> = self.samples.iter().filter(|s| s.class == class).cloned().collect();
-            members.shuffle(&mut rng);
-            let wanted = ((members.len() as f64 * fraction).round() as usize).max(1).min(members.len() - 1);
-            validation.extend(members.drain(..wanted));
-            train.extend(members);
-        }
-        let sort = |samples: &mut Vec<Sample>| samples.sort_by(|a, b| a.display.cmp(&b.display));
-        sort(&mut train);
-        sort(&mut validation);
-        self.samples = train;
+        let classes: Vec<usize> = self.samples.iter().map(|sample| sample.class).collect();
+        let held_out = effilens::teach::validation_share(&classes, self.classes.len(), fraction, seed);
+        let (validation, train): (Vec<(Sample, bool)>, Vec<(Sample, bool)>) =
+            std::mem::take(&mut self.samples).into_iter().zip(held_out).partition(|(_, held)| *held);
+        let validation: Vec<Sample> = validation.into_iter().map(|(sample, _)| sample).collect();
+        self.samples = train.into_iter().map(|(sample, _)| sample).collect();
         let held_out = Self { samples: validation, skipped: Vec::new(), ..self.clone() };
         (self, held_out)
     }

@@ -7,14 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
-use effilens::bundle::{MANIFEST_FILE, Manifest, WeightsDtype, WeightsFile, encode_weights, sha256_hex};
+use effilens::bundle::{MANIFEST_FILE, Manifest, WEIGHTS_FILE, WeightsDtype, WeightsFile, encode_weights, sha256_hex};
 use effilens::Classifier;
 
 use crate::atomic_file::write_synced;
 use crate::model_source::{checkpoint_model, checkpoint_name};
 
-/// Name of the weights file inside a bundle.
-const WEIGHTS_FILE: &str = "weights.bpk";
 /// Largest probability difference accepted between the checkpoint and the re-loaded bundle.
 const F32_TOLERANCE: f32 = 1e-5;
 /// f16 storage rounds weights to ~3 significant digits.

@@ -16,7 +16,6 @@ mod machine;
 mod model_source;
 mod predict;
 mod report;
-mod schedule;
 mod settings;
 mod train;
 

@@ -1,8 +1,8 @@
 //! What defines a training run: the settings a checkpoint stores and a resumed run inherits.
 //!
 //! Plain data, kept apart from the command line (`train::TrainArgs` converts into it) so that
-//! checkpoints depend on no CLI type; `Monitor`, like `Schedule`, only derives clap's `ValueEnum`
-//! so that the command line can name it. The machine-side options (workers, checkpoint folder,
+//! checkpoints depend on no CLI type; `Monitor` only derives clap's `ValueEnum` so that the
+//! command line can name it (`Schedule` is effilens' own, shared with the page). The machine-side options (workers, checkpoint folder,
 //! `--resume`, devices) are not here: a run may continue on another machine. The serde names and
 //! shapes are those of the checkpoints already written: change them and old checkpoints no
 //! longer load.
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use effilens::Arch;
 use serde::{Deserialize, Serialize};
 
-use crate::schedule::Schedule;
+use effilens::teach::Schedule;
 
 /// A run's settings, each as its `trainer train` option (see `trainer train --help`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,8 @@
 //! 3. Browser rows: `tests/page/bench.mjs`, the page in headless Chromium through the page
 //!    tests' harness, against the dev server; ONNX Runtime Web on that export as the reference
 //!    of the forward-pass rows, where there is one.
+//!    Teach in the page has the native trainer making the same bundle as its reference
+//!    (teach.rs).
 //! 4. Training: the README's command that makes the bundled model, timed (full runs only).
 //! 5. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
 //!
@@ -22,6 +24,7 @@
 mod core_latency;
 mod report;
 mod sizes;
+mod teach;
 mod training;
 
 use std::ffi::OsString;
@@ -98,6 +101,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     note_round_trip("before the browser rows");
     let browser = browser(args.quick, &site)?;
     note_round_trip("after them");
+    let teach_reference = teach::measure(&trainer, &work, args.quick)?;
     let training = if args.quick {
         notes.push("quick run: the bundled model's training was not timed".to_owned());
         None
@@ -129,6 +133,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         native,
         pytorch,
         browser,
+        teach_reference,
         training: training_rows,
         sizes,
         core_round_trips,

@@ -106,7 +106,7 @@ fn builds(args: &BuildArgs, builds: &[WasmBuild]) -> Result<()> {
 
 /// The evaluation core: labeling, metrics, table and downloads, the same Rust as `trainer eval`.
 fn evaluation_core(args: &BuildArgs) -> Result<()> {
-    execute(Command::new("cargo").args(["build", "--package", "effilens-evaluation", "--lib", "--target", WASM_TARGET, "--profile", &args.profile]))?;
+    execute(Command::new("cargo").args(["build", "--package", "effilens-evaluation", "--lib", "--features", "web", "--target", WASM_TARGET, "--profile", &args.profile]))?;
     let dir = if args.profile == "dev" { "debug" } else { &args.profile };
     let built = crate::target_dir().join(WASM_TARGET).join(dir).join("effilens_evaluation.wasm");
     let out_dir = crate::root().join("www/pkg/evaluation");

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use effilens::Arch;
 
 use crate::device::DeviceList;
-use crate::schedule::Schedule;
+use effilens::teach::Schedule;
 use crate::settings::{Monitor, TrainSettings};
 
 /// `trainer train`'s defaults for the optimisation step, shared with `trainer bench` so that it
@@ -32,7 +32,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub arch: Option<Arch>,
     /// Starting weights: `imagenet` (the arch's cached ImageNet weights; `cargo xtask setup`),
-    /// `lite0`/`lite1`/`lite2`, a lukemelas .pth file, or `none` for random initialisation.
+    /// `lite0`/`lite1`/`lite2`, a lukemelas .pth file, a bundle folder (`trainer export`'s or the
+    /// page's Teach; its classifier is kept when the classes are the same), or `none` for random
+    /// initialisation.
     #[arg(long, default_value = "imagenet")]
     pub pretrained: String,
     /// Normalise as AdvProp checkpoints expect ([-1, 1]); B0–B7 only.
@@ -52,7 +54,8 @@ pub struct TrainArgs {
     pub weight_decay: f64,
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
-    #[arg(long, value_enum, default_value_t = Schedule::Cosine)]
+    /// Learning-rate schedule after the warm-up: cosine or constant.
+    #[arg(long, default_value_t = Schedule::Cosine)]
     pub schedule: Schedule,
     /// Epochs of linear learning-rate warm-up.
     #[arg(long, default_value_t = 1)]

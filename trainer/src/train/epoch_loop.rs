@@ -12,15 +12,14 @@ use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor};
 use effilens::bundle::{WeightsDtype, encode_weights};
+use effilens::teach::{Features, StepPlan, class_tensor, class_weights, feature_step, predicted, training_loss, training_step, validate_head};
 use effilens::{EfficientNet, Preprocessor};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 use super::metrics_files::write_metrics;
-use super::step::{class_tensor, class_weights, derive_seed, training_loss, training_step};
 use crate::augment::augment;
 use crate::checkpoint::{Checkpoint, CheckpointState, EpochRecord};
 use crate::data_parallel::DataParallel;
@@ -47,6 +46,10 @@ pub struct Run {
     pub device: Device,
     /// With several devices: the data-parallel workers, the first device's among them.
     pub parallel: Option<DataParallel>,
+    /// A frozen backbone without augmentation sees the same pixels every epoch: the training and
+    /// validation images' pooled features, computed once, stand in for them (the page's Teach
+    /// trains on the same; see `effilens::teach`).
+    pub features: Option<(Features, Features)>,
 }
 
 impl Run {
@@ -57,9 +60,8 @@ impl Run {
         train: &DecodedImages,
         val: &DecodedImages,
     ) -> Result<std::process::ExitCode> {
-        let batches_per_epoch = train.images.len().div_ceil(self.settings.batch_size);
-        let total_steps = batches_per_epoch * self.settings.epochs;
-        let warmup_steps = (batches_per_epoch * self.settings.warmup_epochs).min(total_steps / 2);
+        let settings = &self.settings;
+        let plan = StepPlan::new(train.images.len(), settings.batch_size, settings.epochs, settings.warmup_epochs, settings.schedule, settings.lr, settings.seed);
         let loss = training_loss(
             self.settings.label_smoothing,
             self.settings.balanced_loss.then(|| class_weights(&train.classes, self.state.classes.len())),
@@ -76,8 +78,7 @@ impl Run {
 
         while self.state.progress.epoch < self.settings.epochs {
             let epoch = self.state.progress.epoch;
-            let mut order: Vec<usize> = (0..train.images.len()).collect();
-            order.shuffle(&mut StdRng::seed_from_u64(derive_seed(self.settings.seed, epoch, usize::MAX)));
+            let order = plan.order(epoch);
             let bar = progress_bar(train.images.len(), epoch, self.settings.epochs);
             bar.set_position(self.state.progress.images as u64);
             let started = Instant::now();
@@ -91,9 +92,8 @@ impl Run {
                     eprintln!("interrupted: saved {}; continue with --resume {}", path.display(), path.display());
                     return Ok(std::process::ExitCode::from(130));
                 }
-                let step = epoch * batches_per_epoch + batch;
-                learning_rate = self.settings.schedule.learning_rate(self.settings.lr, step, warmup_steps, total_steps);
-                let (stepped, value) = self.step(model, optimizer, &loss, train, members, epoch, batch, learning_rate)?;
+                learning_rate = plan.learning_rate(epoch, batch);
+                let (stepped, value) = self.step(model, optimizer, &loss, train, members, &plan, epoch, batch, learning_rate)?;
                 // A non-finite loss has already spoiled `stepped`: stop before anything keeps it.
                 if !value.is_finite() {
                     bar.abandon();
@@ -159,12 +159,18 @@ impl Run {
         loss: &CrossEntropyLoss,
         train: &DecodedImages,
         members: &[usize],
+        plan: &StepPlan,
         epoch: usize,
         batch: usize,
         learning_rate: f64,
     ) -> Result<(EfficientNet, f64)> {
         // Dropout and drop-connect draw from the device's generator: tie it to the batch.
-        let batch_seed = derive_seed(self.settings.seed, epoch, batch);
+        let batch_seed = plan.batch_seed(epoch, batch);
+        if let Some((features, _)) = &self.features {
+            let (inputs, targets) = features.batch(members, &self.device);
+            self.device.seed(batch_seed);
+            return Ok(feature_step(model, optimizer, loss, inputs, targets, learning_rate).0);
+        }
         match &self.parallel {
             None => {
                 let (inputs, targets) = self.batch_tensors(train, members, epoch, &self.device);
@@ -173,7 +179,7 @@ impl Run {
             }
             Some(parallel) => {
                 let shards = parallel.shards(members, |index, shard, device| {
-                    device.seed(derive_seed(batch_seed, index, 0));
+                    device.seed(effilens::teach::derive_seed(batch_seed, index, 0));
                     self.batch_tensors(train, shard, epoch, device)
                 });
                 parallel.step(model, optimizer, loss, shards, learning_rate)
@@ -202,7 +208,7 @@ impl Run {
                 if no_augment {
                     preprocessor.normalize(image)
                 } else {
-                    let mut rng = StdRng::seed_from_u64(derive_seed(seed, epoch, index));
+                    let mut rng = StdRng::seed_from_u64(effilens::teach::derive_seed(seed, epoch, index));
                     preprocessor.normalize(&augment(image, &mut rng))
                 }
             })
@@ -222,7 +228,10 @@ impl Run {
         let progress = &mut self.state.progress;
         let train_loss = progress.loss_sum / progress.images.max(1) as f64;
         let images_this_session = progress.images - images_before;
-        let (val_loss, confusion) = evaluate(&model.valid(), val, &self.preprocessor, self.settings.batch_size);
+        let (val_loss, confusion) = match &self.features {
+            Some((_, val_features)) => evaluate_features(&model.valid(), val_features),
+            None => evaluate(&model.valid(), val, &self.preprocessor, self.settings.batch_size),
+        };
         let per_class = confusion.per_class();
         progress.epoch += 1;
         progress.batch = 0;
@@ -331,4 +340,36 @@ pub fn evaluate(model: &EfficientNet, data: &DecodedImages, preprocessor: &Prepr
         }
     }
     (loss_sum / data.images.len().max(1) as f64, confusion)
+}
+
+/// [`evaluate`] on features computed once.
+fn evaluate_features(model: &EfficientNet, data: &Features) -> (f64, Confusion) {
+    let (loss, logits) = validate_head(model, data);
+    let mut confusion = Confusion::new(model.num_classes());
+    for (&truth, prediction) in data.classes.iter().zip(predicted(&logits)) {
+        confusion.add(truth, prediction);
+    }
+    (loss, confusion)
+}
+
+/// The pooled features of every image of `data`, through the frozen backbone as at inference
+/// (norms folded), `batch_size` at a time.
+pub fn compute_features(model: &EfficientNet, data: &DecodedImages, preprocessor: &Preprocessor, batch_size: usize) -> Features {
+    let extractor = model.valid().fold_batch_norms();
+    let device = extractor.devices().first().cloned().unwrap_or_else(Device::flex);
+    let bar = ProgressBar::new(data.images.len() as u64);
+    bar.set_style(ProgressStyle::with_template("features [{bar:30}] {pos}/{len} images  {per_sec}").expect("a valid template").progress_chars("=> "));
+    let mut features = Features::default();
+    let indices: Vec<usize> = (0..data.images.len()).collect();
+    for members in indices.chunks(batch_size.max(1)) {
+        let inputs: Vec<Vec<f32>> = members.par_iter().map(|&i| preprocessor.normalize(&data.images[i])).collect();
+        let rows: Vec<f32> = extractor.features(preprocessor.batch(&inputs, &device)).into_data().try_to_vec().expect("f32 features");
+        features.width = rows.len() / members.len();
+        for (row, &member) in rows.chunks(features.width).zip(members) {
+            features.push(row, data.classes[member]);
+        }
+        bar.inc(members.len() as u64);
+    }
+    bar.finish_and_clear();
+    features
 }

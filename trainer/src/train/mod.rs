@@ -7,7 +7,8 @@
 //!
 //! - `args`: the command line, and the settings it gives.
 //! - `resume`: what a `--resume`d run keeps and what it refuses.
-//! - `step`: one optimisation step and the seeds behind it (shared with `trainer bench`).
+//! - effilens' `teach`: the steps themselves, their seeds and learning rates, shared with the
+//!   page's Teach (and `trainer bench`).
 //! - `epoch_loop`: the run itself, from the first batch to the last checkpoint.
 //! - `metrics_files`: metrics.csv and metrics.json.
 //!
@@ -17,23 +18,20 @@ mod args;
 mod epoch_loop;
 mod metrics_files;
 mod resume;
-mod step;
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Bytes, Device};
-use effilens::bundle::decode_weights;
+use effilens::bundle::{MANIFEST_FILE, decode_weights};
+use effilens::teach::with_classifier_for;
 use effilens::model::weights::load_pytorch;
 use effilens::{Arch, EfficientNet, EfficientNetConfig, Preprocessor};
 
 pub use args::{
     DEFAULT_BATCH_SIZE, DEFAULT_LABEL_SMOOTHING, DEFAULT_LR, DEFAULT_MOMENTUM, DEFAULT_WEIGHT_DECAY, TrainArgs,
 };
-pub use step::{class_tensor, sgd, training_loss, training_step};
-// Part of the module's interface for the other commands, though none uses them today.
-#[allow(unused_imports)]
-pub use {epoch_loop::evaluate, step::derive_seed};
+pub use effilens::teach::{class_tensor, sgd, training_loss, training_step};
 
 use crate::checkpoint::{Checkpoint, CheckpointState, FORMAT_VERSION, Progress};
 use crate::data_parallel::DataParallel;
@@ -42,7 +40,7 @@ use effilens_evaluation::skip::skipped_text;
 use crate::images::{decode_all, set_workers};
 use crate::model_source::default_normalization;
 use crate::settings::TrainSettings;
-use epoch_loop::{Run, stop_on_ctrl_c};
+use epoch_loop::{Run, compute_features, stop_on_ctrl_c};
 use resume::{check_compatible, check_same_data, resume_settings};
 
 pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
@@ -108,7 +106,10 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
             decode_weights(config.init(&device), &checkpoint.model).map_err(anyhow::Error::msg)?,
             checkpoint.state.source_weights.clone(),
         ),
-        None => initial_model(&settings, arch, &config, &device)?,
+        None => {
+            let (model, known, source) = initial_model(&settings, arch, image_size, &config, &device)?;
+            (with_classifier_for(model, &known, &classes, settings.seed, &device), source)
+        }
     };
     let mut optimizer = sgd(settings.momentum, settings.weight_decay);
     if let Some(checkpoint) = &resumed {
@@ -141,11 +142,20 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
         preprocessor,
         device,
         parallel,
+        features: None,
     };
     std::fs::create_dir_all(&args.checkpoint_dir)
         .with_context(|| format!("cannot create {}", args.checkpoint_dir.display()))?;
     stop_on_ctrl_c()?;
     let model = if settings.freeze_backbone { model.freeze_backbone() } else { model };
+    if settings.freeze_backbone && settings.no_augment {
+        eprintln!("frozen backbone without augmentation: computing each image's features once");
+        let batch = settings.batch_size.max(16);
+        run.features = Some((
+            compute_features(&model, &train, &run.preprocessor, batch),
+            compute_features(&model, &val, &run.preprocessor, batch),
+        ));
+    }
     run.train(model, &mut optimizer, &train, &val)
 }
 
@@ -175,15 +185,17 @@ fn load_folders(settings: &TrainSettings) -> Result<(ImageFolder, ImageFolder)> 
     }
 }
 
-/// The network a fresh run starts from (`--pretrained`), and a description of its weights.
+/// The network a fresh run starts from (`--pretrained`), the classes its classifier knows (none
+/// but a bundle's), and a description of its weights.
 fn initial_model(
     settings: &TrainSettings,
     arch: Arch,
+    image_size: usize,
     config: &EfficientNetConfig,
     device: &Device,
-) -> Result<(EfficientNet, String)> {
+) -> Result<(EfficientNet, Vec<String>, String)> {
     let checkpoint = match settings.pretrained.as_str() {
-        "none" => return Ok((config.init(device), "none (random initialisation)".into())),
+        "none" => return Ok((config.init(device), Vec::new(), "none (random initialisation)".into())),
         "imagenet" => effilens::pretrained::imagenet_checkpoint(arch).map_err(anyhow::Error::msg)?,
         name @ ("lite0" | "lite1" | "lite2") => {
             let named: Arch = format!("efficientnet-{name}").parse().map_err(anyhow::Error::msg)?;
@@ -194,7 +206,26 @@ fn initial_model(
         }
         path => PathBuf::from(path),
     };
+    if checkpoint.is_dir() || checkpoint.file_name().is_some_and(|name| name == MANIFEST_FILE) {
+        return bundle_model(&checkpoint, arch, image_size, device);
+    }
     // The ImageNet classifier does not fit our classes: start it fresh (the seed's load_fc=False).
     let model = load_pytorch(config.init(device), &checkpoint, false)?;
-    Ok((model, format!("{arch} ImageNet weights from {}", checkpoint.display())))
+    Ok((model, Vec::new(), format!("{arch} ImageNet weights from {}", checkpoint.display())))
+}
+
+/// `--pretrained <bundle>`: continue from a published bundle (`trainer export`'s, or the page's
+/// Teach). Its classifier is kept where the training folder has the same classes.
+fn bundle_model(path: &std::path::Path, arch: Arch, image_size: usize, device: &Device) -> Result<(EfficientNet, Vec<String>, String)> {
+    let dir = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
+    let (manifest, weights) = crate::model_source::read_bundle(dir)?;
+    if manifest.arch != arch {
+        bail!("--pretrained {} is {}, but --arch is {arch} (pass --arch {})", path.display(), manifest.arch, manifest.arch);
+    }
+    if manifest.image_size != image_size {
+        eprintln!("note: {} was trained at {} px, this run trains at {image_size} px", path.display(), manifest.image_size);
+    }
+    let model = manifest.load_model(&weights, device).with_context(|| format!("cannot load {}", path.display()))?;
+    let source = format!("the bundle '{}' ({}), from {}", manifest.name, manifest.source_weights, dir.display());
+    Ok((model, manifest.classes, source))
 }

@@ -19,6 +19,9 @@ pub struct Run {
     pub pytorch: Option<Value>,
     /// `tests/page/bench.mjs` output.
     pub browser: Value,
+    /// The native trainer making the bundle the page's Teach makes (teach.rs): the reference of
+    /// the browser row of its id.
+    pub teach_reference: Value,
     /// The timed training of the bundled model (rows of section "training"), where it ran.
     pub training: Vec<Value>,
     pub sizes: Vec<Value>,
@@ -33,7 +36,8 @@ impl Run {
     /// PyTorch's beside the native rows, ONNX Runtime Web's beside the browser rows.
     pub fn into_json(self) -> Value {
         let pytorch_rows = self.pytorch.as_ref().map(rows_of).unwrap_or_default();
-        let onnx_runtime_rows = rows_of(&self.browser["reference"]);
+        let mut onnx_runtime_rows = rows_of(&self.browser["reference"]);
+        onnx_runtime_rows.push(self.teach_reference.clone());
         let mut rows: Vec<Value> = rows_of(&self.native)
             .into_iter()
             .map(|row| with_reference(in_section(row, "native"), &pytorch_rows))
@@ -335,6 +339,7 @@ fn browser_title(run: &Value) -> String {
             run["versions"]["onnxruntime-web"].as_str().unwrap_or_default()
         );
     }
+    title += "; Teach's reference: `trainer train --freeze-backbone --no-augment` and `export` making the same bundle natively";
     title
 }
 
@@ -477,6 +482,7 @@ mod tests {
                 "notes": [],
                 "reference": { "source": "onnxruntime-web", "rows": [stats("browser/forward", "ms", 20.0, 19.0, 21.0)] },
             }),
+            teach_reference: stats("browser/teach/cpu-threads", "s", 8.0, 7.0, 9.0),
             training: vec![],
             sizes,
             core_round_trips: vec![("before the native rows".into(), 64.4), ("after them".into(), 312.0)],

@@ -1,12 +1,14 @@
-//! One optimisation step and its parts, shared by `trainer train` and `trainer bench` (which
-//! times the step a default fine-tune takes), and the seeds that make every step reproducible.
+//! One optimisation step and its parts: the optimizer, the loss and the batch's targets. The
+//! trainer's steps on images and the head's steps on features are the same step on different
+//! inputs.
 
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use effilens::EfficientNet;
+
+use crate::EfficientNet;
 
 /// SGD with momentum and weight decay: the optimizer of every fine-tune.
 pub fn sgd(momentum: f64, weight_decay: f64) -> ModuleOptimizer {
@@ -25,8 +27,8 @@ pub fn training_loss(label_smoothing: f32, class_weights: Option<Vec<f32>>, devi
         .init(device)
 }
 
-/// One optimisation step on a batch: forward, loss, backward, SGD update. Returns the updated
-/// model and the batch's mean loss (read back, so the step has run when this returns).
+/// One step on a batch of images: forward, loss, backward, SGD update. Returns the updated model
+/// and the batch's mean loss (read back, so the step has run when this returns).
 pub fn training_step(
     model: EfficientNet,
     optimizer: &mut ModuleOptimizer,
@@ -35,19 +37,37 @@ pub fn training_step(
     targets: Tensor<1, Int>,
     learning_rate: f64,
 ) -> (EfficientNet, f64) {
-    let batch_loss = loss.forward(model.forward(inputs), targets);
-    let value = f64::from(batch_loss.clone().into_scalar::<f32>());
-    let gradients = GradientsParams::from_grads(batch_loss.backward(), &model);
-    (optimizer.step(learning_rate, model, gradients), value)
+    let logits = model.forward(inputs);
+    step_on_logits(model, optimizer, loss, logits, targets, learning_rate).0
 }
 
-/// A seed for one (run, epoch, item) triple: splitmix64 over the three, so every random draw can
-/// be recomputed on resume without replaying a stream.
-pub fn derive_seed(seed: u64, epoch: usize, item: usize) -> u64 {
-    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (item as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// One step of a frozen backbone's classifier on the batch's pooled features (see
+/// [`EfficientNet::classify_features`]): what [`training_step`] does with `--freeze-backbone`,
+/// without running the backbone again. Also returns the batch's logits.
+pub fn feature_step(
+    model: EfficientNet,
+    optimizer: &mut ModuleOptimizer,
+    loss: &CrossEntropyLoss,
+    features: Tensor<2>,
+    targets: Tensor<1, Int>,
+    learning_rate: f64,
+) -> ((EfficientNet, f64), Tensor<2>) {
+    let logits = model.classify_features(features);
+    step_on_logits(model, optimizer, loss, logits, targets, learning_rate)
+}
+
+fn step_on_logits(
+    model: EfficientNet,
+    optimizer: &mut ModuleOptimizer,
+    loss: &CrossEntropyLoss,
+    logits: Tensor<2>,
+    targets: Tensor<1, Int>,
+    learning_rate: f64,
+) -> ((EfficientNet, f64), Tensor<2>) {
+    let batch_loss = loss.forward(logits.clone(), targets);
+    let value = f64::from(batch_loss.clone().into_scalar::<f32>());
+    let gradients = GradientsParams::from_grads(batch_loss.backward(), &model);
+    ((optimizer.step(learning_rate, model, gradients), value), logits.detach())
 }
 
 /// A batch's classes as the loss's targets: `[count]`, on `device`.
@@ -57,7 +77,7 @@ pub fn class_tensor(classes: impl Iterator<Item = usize>, device: &Device) -> Te
     Tensor::from_data(TensorData::new(values, [count]), device)
 }
 
-/// Inverse class frequency, normalised to average 1.
+/// Inverse class frequency, normalised to average 1 (`--balanced-loss`).
 pub fn class_weights(classes: &[usize], count: usize) -> Vec<f32> {
     let mut frequency = vec![0usize; count];
     for &class in classes {

@@ -5,7 +5,7 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Schedule {
     /// Linear warm-up, then cosine decay to zero.
@@ -15,6 +15,9 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    pub const NAMES: [&'static str; 2] = ["cosine", "constant"];
+
+
     pub fn learning_rate(self, base: f64, step: usize, warmup_steps: usize, total_steps: usize) -> f64 {
         if step < warmup_steps {
             return base * (step + 1) as f64 / warmup_steps as f64;
@@ -26,6 +29,27 @@ impl Schedule {
                 let progress = ((step - warmup_steps) as f64 / span).min(1.0);
                 base * 0.5 * (1.0 + (PI * progress).cos())
             }
+        }
+    }
+}
+
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Schedule::Cosine => "cosine",
+            Schedule::Constant => "constant",
+        })
+    }
+}
+
+impl std::str::FromStr for Schedule {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "cosine" => Ok(Schedule::Cosine),
+            "constant" => Ok(Schedule::Constant),
+            other => Err(format!("unknown schedule '{other}' (expected {})", Self::NAMES.join(" or "))),
         }
     }
 }

@@ -1,5 +1,4 @@
-//! The `wasm_bindgen` facade the page's Web Worker calls: a thin layer over [`crate::Classifier`]
-//! that turns Rust errors into JavaScript exceptions with one-line messages.
+//! `Classifier` in JavaScript: a bundle loaded on one backend.
 
 use std::rc::Rc;
 
@@ -7,22 +6,9 @@ use js_sys::{Array, Float32Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use super::to_js;
 use crate::Manifest;
 use crate::backend::Backend;
-
-#[wasm_bindgen(start)]
-fn start() {
-    // A panic still ends the instance, but the console then says where and why.
-    console_error_panic_hook::set_once();
-}
-
-/// The decoder's refusal of a file of `bytes` bytes, or nothing: the worker checks a `File`'s
-/// size before reading it, in the words the trainer uses.
-#[wasm_bindgen(js_name = fileSizeProblem)]
-pub fn file_size_problem(bytes: f64) -> Option<String> {
-    let limit = crate::preprocess::DecodeLimits::default().max_bytes;
-    (bytes > limit as f64).then(|| crate::ImageError::TooManyBytes { bytes: bytes as usize, limit }.to_string())
-}
 
 /// A model bundle loaded on one backend.
 #[wasm_bindgen(js_name = Classifier)]
@@ -102,6 +88,3 @@ impl WebClassifier {
     }
 }
 
-fn to_js(error: impl std::fmt::Display) -> JsValue {
-    JsError::new(&error.to_string()).into()
-}

@@ -1,0 +1,74 @@
+//! The settings of a head trained in the page, with the trainer's defaults: the page shows
+//! these, and a bundle's manifest records them under `training.settings`, in the trainer's names.
+
+use serde::{Deserialize, Serialize};
+
+use super::schedule::Schedule;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Recipe {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub momentum: f64,
+    pub weight_decay: f64,
+    pub schedule: Schedule,
+    pub warmup_epochs: usize,
+    pub label_smoothing: f32,
+    pub balanced_loss: bool,
+    pub seed: u64,
+    /// Share of each class held out for validation.
+    pub val_fraction: f64,
+}
+
+impl Default for Recipe {
+    /// `trainer train`'s defaults.
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            batch_size: 16,
+            lr: 0.01,
+            momentum: 0.9,
+            weight_decay: 1e-4,
+            schedule: Schedule::Cosine,
+            warmup_epochs: 1,
+            label_smoothing: 0.1,
+            balanced_loss: false,
+            seed: 0,
+            val_fraction: 0.2,
+        }
+    }
+}
+
+impl Recipe {
+    /// Parses the page's JSON (missing fields take their defaults) and checks each value as
+    /// `trainer train` does, in one-line messages.
+    pub fn parse(json: &str) -> Result<Self, String> {
+        let recipe: Recipe = serde_json::from_str(json).map_err(|error| format!("invalid training settings: {error}"))?;
+        recipe.check()?;
+        Ok(recipe)
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        if self.epochs == 0 || self.epochs > 1000 {
+            return Err(format!("epochs must be between 1 and 1000, not {}", self.epochs));
+        }
+        if self.batch_size == 0 {
+            return Err("the batch size must be at least 1".into());
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(format!("the learning rate must be a positive number, not {}", self.lr));
+        }
+        if !(0.0..1.0).contains(&self.momentum) || !(self.weight_decay >= 0.0) {
+            return Err("momentum must be in [0, 1) and weight decay at least 0".into());
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(format!("label smoothing must be at least 0 and less than 1, not {}", self.label_smoothing));
+        }
+        if !(self.val_fraction > 0.0 && self.val_fraction < 1.0) {
+            return Err(format!("the validation share must be between 0 and 1, not {}", self.val_fraction));
+        }
+        Ok(())
+    }
+}

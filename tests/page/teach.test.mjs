@@ -1,0 +1,186 @@
+// Teach in the page, the whole loop (issue: teach in the page): a labeled folder of the sample
+// posters under class names the bundled model does not know is taught in headless Chromium on
+// the CPU; the live curves and the validation dashboards appear; the bundle is downloaded; then
+// `trainer eval` scores it on the validation posters within a point of the bundle `trainer train
+// --freeze-backbone --no-augment` makes with the same settings (their probabilities agree too),
+// the page loads it back through "Load your own model…" and predicts within 1e-4 of the trainer,
+// and `trainer train --pretrained` continues from it for an epoch. Also: one class is refused
+// with a clear message, and Cancel during training keeps the best epoch so far.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ROOT,
+  TRAINER,
+  assertClose,
+  assertNoProblems,
+  assertStayedLocal,
+  browserSkipReason,
+  classifyByDrop,
+  imagesIn,
+  launchChromium,
+  openPage,
+  screenshot,
+  waitForModel,
+} from './harness.mjs';
+
+const skip = browserSkipReason({ needsTrainer: true });
+const CLASSES = { logo: 'brand', others: 'no brand' };
+const SEED = '3';
+let browser;
+let work;
+
+/** data/sample/<split> copied under the new class names: work/<split>/<class>/…. */
+function renamedCopy(split) {
+  for (const [from, to] of Object.entries(CLASSES)) {
+    const source = path.join(ROOT, 'data/sample', split, from);
+    const target = path.join(work, split, to);
+    fs.mkdirSync(target, { recursive: true });
+    for (const name of imagesIn(source)) fs.copyFileSync(path.join(source, name), path.join(target, name));
+  }
+  return path.join(work, split);
+}
+
+function trainer(args) {
+  return execFileSync(TRAINER, args, { cwd: work, stdio: 'pipe', encoding: 'utf8' });
+}
+
+/** `trainer eval`'s JSON report of `model` on `data`. */
+function evaluate(model, data, name) {
+  const out = path.join(work, name, 'predictions.txt');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  trainer(['eval', '--model', model, '--data', data, '--out', out]);
+  return JSON.parse(fs.readFileSync(out.replace(/\.txt$/, '.json'), 'utf8'));
+}
+
+async function download(page, buttonName, folder) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: buttonName, exact: true }).click()]);
+  const target = path.join(folder, file.suggestedFilename());
+  await file.saveAs(target);
+  return target;
+}
+
+before(async () => {
+  if (skip) return;
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'effilens-teach-'));
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('teach from a folder, download the bundle, and the trainer and the page take it', { skip, timeout: 600_000 }, async () => {
+  const train = renamedCopy('train');
+  const val = renamedCopy('val');
+  const session = await openPage(browser, { params: { backend: 'cpu' } });
+  const { page } = session;
+  await waitForModel(page);
+  // The form shows the trainer's defaults, from the Rust session.
+  await page.waitForFunction(() => document.getElementById('teach-epochs').value !== '');
+  assert.equal(await page.inputValue('#teach-epochs'), '10');
+  assert.equal(await page.inputValue('#teach-lr'), '0.01');
+  assert.equal(await page.inputValue('#teach-val'), '0.2');
+  await page.fill('#teach-seed', SEED);
+  await page.fill('#teach-name', 'brand check');
+
+  await page.setInputFiles('#teach-input', train);
+  await page.waitForSelector('#teach-progress:not([hidden])');
+  await screenshot(page, 'teach-1-features');
+  await page.waitForSelector('#teach-status[data-state="done"], #teach-status[data-state="error"]', { timeout: 300_000 });
+  const status = await page.locator('#teach-status').textContent();
+  assert.equal(await page.locator('#teach-status').getAttribute('data-state'), 'done', status);
+  assert.match(status, /10 epoch\(s\) on 160 images, validated on 40/);
+  await screenshot(page, 'teach-2-trained');
+
+  // The live curves: loss and accuracy, ten epochs each, for training and validation.
+  const curves = await page.$$eval('#teach-curves svg.training-curve', (svgs) => svgs.map((s) => ({ label: s.getAttribute('aria-label'), paths: s.querySelectorAll('path.line').length })));
+  assert.equal(curves.length, 2);
+  for (const curve of curves) {
+    assert.match(curve.label, /after epoch 10:/);
+    assert.equal(curve.paths, 2);
+  }
+  assert.equal(await page.locator('#teach-curves circle.dot').count(), 2 * 2 * 10);
+  // The validation share's dashboards, from the evaluation core.
+  await page.waitForSelector('#teach-results:not([hidden]) table.confusion');
+  assert.match(await page.locator('#teach-results .summary').textContent(), /^40 of 40 images classified · 0 skipped/);
+  assert.ok(await page.locator('#teach-decision-threshold').count() === 1, 'the teach dashboards have their own ids');
+
+  const bundle = path.join(work, 'page-bundle');
+  fs.mkdirSync(bundle);
+  await download(page, 'Download model.json', bundle);
+  await download(page, 'Download weights.bpk', bundle);
+  const manifest = JSON.parse(fs.readFileSync(path.join(bundle, 'model.json'), 'utf8'));
+  assert.deepEqual(manifest.classes, ['brand', 'no brand']);
+  assert.equal(manifest.name, 'brand check');
+  assert.equal(manifest.training.settings.recipe.seed, Number(SEED));
+  assert.equal(typeof manifest.metrics.accuracy, 'number');
+
+  // The trainer, same settings and data: the scores agree within a point, the predictions closely.
+  const checkpoints = path.join(work, 'checkpoints');
+  trainer(['train', '--train-data', train, '--pretrained', path.join(ROOT, 'www/models/logo'), '--freeze-backbone', '--no-augment', '--seed', SEED, '--checkpoint-dir', checkpoints]);
+  const native = path.join(work, 'native-bundle');
+  trainer(['export', '--model', path.join(checkpoints, 'best.ckpt'), '--out', native]);
+  const pageReport = evaluate(bundle, val, 'eval-page');
+  const nativeReport = evaluate(native, val, 'eval-native');
+  assert.equal(typeof pageReport.accuracy, 'number');
+  assert.ok(Math.abs(pageReport.accuracy - nativeReport.accuracy) <= 0.01, `page ${pageReport.accuracy}, trainer ${nativeReport.accuracy}`);
+  pageReport.predictions.forEach((p, i) => assertClose(p.probabilities, nativeReport.predictions[i].probabilities, 2e-3, p.path));
+
+  // "Load your own model…" takes it back, and predicts what the trainer predicts.
+  await page.setInputFiles('#bundle-input', [path.join(bundle, 'model.json'), path.join(bundle, 'weights.bpk')]);
+  await page.waitForFunction(() => document.getElementById('model-status').textContent.includes('brand check'));
+  await waitForModel(page);
+  const poster = imagesIn(path.join(val, 'brand'))[0];
+  const { probabilities } = await classifyByDrop(page, { name: poster, path: path.join(val, 'brand', poster) });
+  const expected = pageReport.predictions.find((p) => p.path.endsWith(`brand/${poster}`));
+  assertClose([probabilities.brand, probabilities['no brand']], expected.probabilities, 1e-4, poster);
+  await screenshot(page, 'teach-3-loaded-back');
+
+  // The trainer continues from it (its classifier kept: the same classes).
+  const continued = trainer(['train', '--train-data', train, '--pretrained', bundle, '--epochs', '1', '--image-size', '96', '--checkpoint-dir', path.join(work, 'continued')]);
+  assert.match(continued, /epoch 1\/1/);
+  assertNoProblems(session);
+  assertStayedLocal(session);
+  await session.context.close();
+});
+
+test('one class is refused with a clear message; Cancel during training keeps the best epoch', { skip, timeout: 300_000 }, async () => {
+  const session = await openPage(browser, { params: { backend: 'cpu' } });
+  const { page } = session;
+  await waitForModel(page);
+  const lonely = path.join(work, 'lonely');
+  fs.mkdirSync(path.join(lonely, 'brand'), { recursive: true });
+  const source = path.join(ROOT, 'data/sample/train/logo');
+  for (const name of imagesIn(source).slice(0, 3)) fs.copyFileSync(path.join(source, name), path.join(lonely, 'brand', name));
+  await page.setInputFiles('#teach-input', lonely);
+  await page.waitForSelector('#teach-status[data-state="error"]');
+  assert.match(await page.locator('#teach-status').textContent(), /at least two classes, found 1/);
+
+  // Many epochs, cancelled once the curve shows: the epochs so far are kept, the best of them published.
+  const small = path.join(work, 'small');
+  for (const [from, to] of Object.entries(CLASSES)) {
+    const dir = path.join(small, to);
+    fs.mkdirSync(dir, { recursive: true });
+    const images = path.join(ROOT, 'data/sample/train', from);
+    for (const name of imagesIn(images).slice(0, 12)) fs.copyFileSync(path.join(images, name), path.join(dir, name));
+  }
+  await page.waitForFunction(() => document.getElementById('teach-epochs').value !== '');
+  await page.fill('#teach-epochs', '1000');
+  await page.setInputFiles('#teach-input', small);
+  await page.waitForSelector('#teach-curves svg.training-curve', { timeout: 120_000 });
+  await page.click('#teach-cancel');
+  await page.waitForSelector('#teach-status[data-state="cancelled"], #teach-status[data-state="error"]', { timeout: 60_000 });
+  const status = await page.locator('#teach-status').textContent();
+  assert.match(status, /^Cancelled after .*: (\d+) epoch\(s\)/, status);
+  assert.ok(Number(status.match(/: (\d+) epoch/)[1]) < 1000, status);
+  assert.ok(await page.getByRole('button', { name: 'Download model.json', exact: true }).isVisible());
+  // The kept epoch's dashboards cover the whole validation share.
+  assert.match(await page.locator('#teach-results .summary').textContent(), /^4 of 4 images classified/);
+  await screenshot(page, 'teach-4-cancelled');
+  assertNoProblems(session);
+  await session.context.close();
+});
