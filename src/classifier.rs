@@ -4,7 +4,10 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
+use image::RgbaImage;
+
 use crate::bundle::{BundleError, Manifest};
+use crate::class_map::ClassMap;
 use crate::model::EfficientNet;
 use crate::parallel;
 use crate::preprocess::{ImageError, Preprocessor};
@@ -93,6 +96,49 @@ impl Classifier {
         let data = result.into_data_async().await.map_err(|error| InferenceError(format!("{error:?}")))?;
         let values: Vec<f32> = data.try_to_vec().map_err(|error| InferenceError(format!("{error:?}")))?;
         Ok(values.chunks(width).map(<[f32]>::to_vec).collect())
+    }
+}
+
+/// One image classified, with where the network saw a class (see [`Classifier::locate`]).
+pub struct Located {
+    pub probabilities: Vec<f32>,
+    pub map: ClassMap,
+    /// The map over the image, scaled to fit [`crate::class_map::OVERLAY_SIDE`].
+    pub overlay: RgbaImage,
+}
+
+impl Classifier {
+    /// Class probabilities of one image and the class activation map of `class` (the most
+    /// probable one where `None`), drawn over the image: the page's "where" and `trainer predict
+    /// --cam`. Err inside: the image cannot be read; outside: the backend failed.
+    pub async fn locate(&self, bytes: &[u8], class: Option<usize>) -> Result<Result<Located, ImageError>, InferenceError> {
+        let image = match self.preprocessor.decode(bytes) {
+            Ok(image) => image,
+            Err(error) => return Ok(Err(error)),
+        };
+        let input = self.preprocessor.normalize(&self.preprocessor.resize(&image));
+        let batch = self.preprocessor.batch(&[input], &self.device);
+        let (feature_map, probabilities) = parallel::in_pool(|| {
+            let feature_map = self.model.feature_map(batch);
+            let [_, channels, _, _] = feature_map.dims();
+            let pooled = feature_map.clone().mean_dim(3).mean_dim(2).reshape([1, channels]);
+            (feature_map, softmax(self.model.classify_features(pooled), 1))
+        });
+        let [_, channels, height, width] = feature_map.dims();
+        let read = |tensor: Tensor<2>| async move {
+            let data = tensor.into_data_async().await.map_err(|error| InferenceError(format!("{error:?}")))?;
+            data.try_to_vec::<f32>().map_err(|error| InferenceError(format!("{error:?}")))
+        };
+        let probabilities = read(probabilities).await?;
+        let features = read(feature_map.reshape([channels, height * width])).await?;
+        let weights = read(self.model.classifier.weight.val()).await?;
+        let classes = self.classes().len();
+        let class = class.filter(|&class| class < classes).unwrap_or_else(|| {
+            probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(index, _)| index)
+        });
+        let map = ClassMap::from_features(&features, channels, height, width, &weights, classes, class);
+        let overlay = map.overlay(&image);
+        Ok(Ok(Located { probabilities, map, overlay }))
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`backend`]: the browser's choice between WebGPU and the CPU.
 //! - [`bundle`]: the published model (manifest + weights).
 //! - [`classifier`]: a loaded bundle that turns images into class probabilities.
+//! - [`class_map`]: where in an image the network saw a class, drawn over it.
 //! - [`teach`]: training on labeled images, shared by `trainer train` and the page's Teach.
 //! - `reduced_jpeg`: large JPEGs decoded at a fraction of their size, for [`preprocess`].
 //! - `kernels`: fused convolution + bias + activation for inference on the CPU.
@@ -18,6 +19,7 @@
 mod activation;
 pub mod backend;
 pub mod bundle;
+pub mod class_map;
 pub mod classifier;
 mod kernels;
 pub mod model;

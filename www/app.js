@@ -12,6 +12,7 @@ import { ClassifyView } from './classify-view.js';
 import { ProgressView } from './progress-view.js';
 import { EvaluationView } from './evaluation-view.js';
 import { TeachPanel } from './teach-panel.js';
+import { ClassMapView } from './class-map-view.js';
 
 const ui = {
   modelSelect: byId('model-select'),
@@ -34,6 +35,12 @@ const client = new ClassifierClient();
 const classifyView = new ClassifyView();
 const progressView = new ProgressView();
 const evaluationView = new EvaluationView(byId('evaluation-results'));
+/** The image the classify panel shows, for its class map. */
+let shownFile = null;
+const classMapView = new ClassMapView({
+  locate: (classIndex) => client.locate(shownFile, classIndex),
+  legend: (width) => client.legend(width),
+});
 const teachPanel = new TeachPanel({ client, useModel: (files) => loadOwnBundle(files), setBusy: (busy) => setBusy(busy) });
 
 /** Bundled models from models/index.json: [{ id, name, path }]. */
@@ -71,6 +78,7 @@ function showBackend({ backend, threads }, reason) {
 
 function showModel(loaded) {
   const m = loaded.manifest;
+  classMapView.setClasses(loaded.classes);
   setModelStatus(
     'ready',
     `${modelName} is ready: classes ${loaded.classes.join(', ')}. Loaded in ${Math.round(loaded.loadMs)} ms, warm-up ${Math.round(loaded.warmUpMs)} ms.`,
@@ -231,11 +239,15 @@ client.addEventListener('backendchange', (event) => {
 async function classifyFile(file) {
   const token = ++classifyToken;
   classifyView.showPending(file);
+  shownFile = null;
+  classMapView.imageChanged(false);
   try {
     const result = await client.classify(file);
     const best = (await evaluationCore()).argmax(result.probabilities);
     if (token !== classifyToken) return;
     classifyView.showResult({ classes: client.loaded.classes, best, ...result });
+    shownFile = file;
+    classMapView.imageChanged(true);
   } catch (error) {
     if (token !== classifyToken) return;
     classifyView.showError(`Could not classify ${file.name}: ${error.message}`);

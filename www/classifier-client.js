@@ -196,6 +196,17 @@ export class ClassifierClient extends EventTarget {
     );
   }
 
+  /** Where the model saw a class in one image File: the worker's `located` (see worker.js). */
+  async locate(file, classIndex) {
+    const reply = await this.#withRecovery(() => this.#connection.request({ type: 'locate', file, classIndex }, { timeoutMs: timeLimitMs(1) }));
+    return reply.located;
+  }
+
+  /** The class maps' colours, low to high: `width` RGBA pixels. */
+  async legend(width) {
+    return (await this.#withRecovery(() => this.#connection.request({ type: 'legend', width }))).pixels;
+  }
+
   /**
    * A Teach request (worker.js: teachStart, teachShare, teachAdd, teachEpoch, teachFinish) with
    * its payload; resolves with the reply. A crash ends the session (the model is reloaded behind

@@ -17,6 +17,9 @@
 //   { id, type: 'classify', file: File }            { id, ok, probabilities: Float32Array, ms, backend }
 //   { id, type: 'classifyBatch', files: File[] }    { id, ok, results: (Float32Array | string | { unreadable })[], ms, backend }
 //       string: the decoder's reason; { unreadable: message }: the browser could not read the file
+//   { id, type: 'locate', file, classIndex }         { id, ok, located: { probabilities, class, map, mapWidth,
+//               mapHeight, peakX, peakY, overlay (RGBA), overlayWidth, overlayHeight } }
+//   { id, type: 'legend', width }                   { id, ok, pixels: Uint8ClampedArray (RGBA) }
 //   Teach (one session at a time, on the loaded build; see teach.js):
 //   { id, type: 'teachDefaults', backend }              { id, ok, recipe }  the settings' defaults
 //   { id, type: 'teachStart', bundle, classes, recipe }  { id, ok }  bundle: as for 'load', or
@@ -241,6 +244,18 @@ async function classify({ file }) {
   return { probabilities: ownedCopy(result), ms: performance.now() - started, backend: model.backend() };
 }
 
+/** Where the model saw `classIndex` (the most probable class when undefined) in one image. */
+async function locate({ file, classIndex }) {
+  const model = requireClassifier();
+  const read = await readImage(file);
+  if (!read.bytes) throw new WorkerError(read.problem ?? `cannot read ${file.name}: ${read.unreadable}`, 'image');
+  try {
+    return { located: await model.locate(read.bytes, classIndex ?? undefined) };
+  } catch (error) {
+    throw fromWasm(error, 'image');
+  }
+}
+
 /** Files' bytes for one batch: `readable` to send, `results` holding the reasons of the rest. */
 async function readBatch(files) {
   const results = new Array(files.length).fill(null);
@@ -325,6 +340,8 @@ const handlers = {
   load,
   classify,
   classifyBatch,
+  locate,
+  legend: async ({ width }) => ({ pixels: wasm.Classifier.legend(width) }),
   teachDefaults: async ({ backend }) => {
     await ensureWasm(backend);
     return { recipe: JSON.parse(wasm.Teacher.defaults()) };

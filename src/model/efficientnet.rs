@@ -83,13 +83,22 @@ impl EfficientNet {
             // the training device. Only what reads the features joins the graph.
             return self.valid().fold_batch_norms().features(images.inner()).autodiff();
         }
+        let x = self.feature_map(images);
+        let [batch, channels, _, _] = x.dims();
+        x.mean_dim(3).mean_dim(2).reshape([batch, channels])
+    }
+
+    /// The final feature map, before pooling: what a class activation map weighs.
+    ///
+    /// # Shapes
+    /// - images: `[batch, 3, height, width]`, normalised
+    /// - output: `[batch, head_filters, height / 32, width / 32]` (rounded up)
+    pub fn feature_map(&self, images: Tensor<4>) -> Tensor<4> {
         let mut x = self.stem.forward(images, Some(self.activation));
         for block in &self.blocks {
             x = block.forward(x);
         }
-        let x = self.head.forward(x, Some(self.activation));
-        let [batch, channels, _, _] = x.dims();
-        x.mean_dim(3).mean_dim(2).reshape([batch, channels])
+        self.head.forward(x, Some(self.activation))
     }
 
     fn backbone_is_frozen(&self) -> bool {

@@ -35,7 +35,7 @@ impl StepPlan {
     /// The images of `epoch` in the order its batches take them (consecutive `batch_size` runs).
     pub fn order(&self, epoch: usize) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.images).collect();
-        order.shuffle(&mut StdRng::seed_from_u64(derive_seed(self.seed, epoch, usize::MAX)));
+        order.shuffle(&mut StdRng::seed_from_u64(derive_seed(self.seed, epoch as u64, ORDER)));
         order
     }
 
@@ -46,19 +46,24 @@ impl StepPlan {
 
     /// The seed of the device's generator for a batch (dropout, drop-connect).
     pub fn batch_seed(&self, epoch: usize, batch: usize) -> u64 {
-        derive_seed(self.seed, epoch, batch)
+        derive_seed(self.seed, epoch as u64, batch as u64)
     }
 
     /// The seed of an image's augmentation in an epoch.
     pub fn image_seed(&self, epoch: usize, image: usize) -> u64 {
-        derive_seed(self.seed, epoch, image)
+        derive_seed(self.seed, epoch as u64, image as u64)
     }
 }
 
+/// The item whose seed shuffles an epoch: no batch or image has it. A `u64`, not `usize::MAX`,
+/// which is another number in 32-bit wasm, where the page would then shuffle otherwise.
+const ORDER: u64 = u64::MAX;
+
 /// A seed for one (run, epoch, item) triple: splitmix64 over the three, so every random draw can
-/// be recomputed on resume without replaying a stream.
-pub fn derive_seed(seed: u64, epoch: usize, item: usize) -> u64 {
-    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (item as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+/// be recomputed on resume without replaying a stream. In `u64` everywhere: the page (wasm32)
+/// and the trainer draw the same.
+pub fn derive_seed(seed: u64, epoch: u64, item: u64) -> u64 {
+    let mut z = seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ item.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -81,5 +86,8 @@ mod tests {
         // Warm-up: one epoch of three steps, capped at half the run's nine.
         assert!((plan.learning_rate(0, 0) - 0.1 / 3.0).abs() < 1e-12);
         assert!((plan.learning_rate(1, 0) - 0.1).abs() < 1e-12);
+        // The trainer's shuffles before the page shared them (`usize::MAX` on 64 bits): resumed
+        // runs continue as they began.
+        assert_eq!(derive_seed(7, 0, ORDER), derive_seed(7, 0, usize::MAX as u64));
     }
 }

