@@ -4,7 +4,7 @@
 import { byId, formatPercent, h } from './dom.js';
 import { ClassifierClient } from './classifier-client.js';
 import { BACKEND_LABELS, chooseBackend, requestedBackend } from './backend.js';
-import { entriesFromDirectoryEntry, entriesFromFileList, planEvaluation } from './folder.js';
+import { entriesFromDirectoryEntry, entriesFromFileList, fileOfEntry, planEvaluation } from './folder.js';
 import { runEvaluation } from './evaluate.js';
 import { evaluationCore } from './evaluation-core.js';
 import { describeSource, linkedModel } from './model-link.js';
@@ -254,6 +254,18 @@ async function classifyFile(file) {
   }
 }
 
+/** A table row's "Where?": the image in the classify panel, with the map of `classIndex` over it. */
+async function showWhere(entry, classIndex) {
+  try {
+    const file = await fileOfEntry(entry);
+    classMapView.showFor(classIndex);
+    byId('classify-section').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    await classifyFile(file);
+  } catch (error) {
+    notify(`Could not open that image: ${error.message}`);
+  }
+}
+
 for (const input of [ui.imageInput, ui.cameraInput]) {
   input.addEventListener('change', () => {
     const file = input.files[0];
@@ -317,6 +329,7 @@ async function evaluateFolder(entries, unlisted = []) {
     evaluationView.show({
       evaluation: results,
       entries: new Map(images.map((image) => [image.path, image.entry])),
+      onWhere: showWhere,
       backend: client.backend,
       cancelled: outcome.cancelled,
       error: outcome.error,

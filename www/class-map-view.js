@@ -36,6 +36,12 @@ export class ClassMapView {
     this.imageChanged(false);
   }
 
+  /** Turns the map on for `classIndex`, for the next image shown (a table row's "Where?"). */
+  showFor(classIndex) {
+    this.#toggle.checked = true;
+    this.#select.value = String(classIndex);
+  }
+
   /** A new image is shown (or none): redraw if the map is on. */
   imageChanged(hasImage) {
     this.#hasImage = hasImage;

@@ -31,7 +31,9 @@ export class EvaluationView {
   /**
    * @param result { evaluation (the core's Evaluation, finished), entries (Map path → folder
    *                 entry, for thumbnails), backend, error, elapsedMs, total, source }
-   *               `source` is a report file's name when the results were opened from one.
+   *               `source` is a report file's name when the results were opened from one;
+   *               `onWhere` (entry, classIndex) shows a row's class map, where the loaded model is
+   *               the one evaluated.
    */
   show(result) {
     this.clear();
@@ -50,7 +52,7 @@ export class EvaluationView {
       curve: h('figure', { className: 'curve-holder', hidden: !twoClass }),
       table: h('div', { className: 'table-holder' }),
     });
-    this.#table = new PredictionsTable(parts.table, evaluation, result.entries);
+    this.#table = new PredictionsTable(parts.table, evaluation, result.entries, result.onWhere ?? null);
     const skipped = JSON.parse(evaluation.skippedJson());
 
     this.#container.replaceChildren(

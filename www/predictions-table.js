@@ -39,13 +39,18 @@ export class PredictionsTable {
    * @param container element the table (and its pager) is rendered into
    * @param evaluation the core's Evaluation
    * @param entries Map from a prediction's path to its folder entry
+   * @param onWhere (entry, classIndex) => shows where the model saw that class in the image, or
+   *                null where the loaded model is not the one evaluated
    */
-  constructor(container, evaluation, entries) {
+  constructor(container, evaluation, entries, onWhere = null) {
     this.#container = container;
     this.#evaluation = evaluation;
     this.#entries = entries ?? new Map();
     this.#classes = evaluation.classes();
+    this.#onWhere = onWhere;
   }
+
+  #onWhere;
 
   /** Decision rule / positive class changed (threshold slider). Stays on the same page. */
   setDecision(decision, positive) {
@@ -133,10 +138,16 @@ export class PredictionsTable {
     } else {
       thumbnail.classList.add('absent');
     }
+    const predicted = this.#classes.indexOf(row.predicted);
+    let where = null;
+    if (entry && this.#onWhere && predicted >= 0) {
+      where = h('button', { type: 'button', className: 'where', 'aria-label': `Where the model saw ${row.predicted} in ${row.path}` }, 'Where?');
+      where.addEventListener('click', () => this.#onWhere(entry, predicted));
+    }
     return h(
       'tr',
       { className: row.correct ? 'correct' : 'mistake' },
-      h('td', {}, thumbnail),
+      h('td', { className: 'thumb-cell' }, thumbnail, where),
       h('td', { className: 'path' }, row.path),
       h('td', {}, row.true),
       h('td', {}, row.predicted, row.correct ? null : h('span', { className: 'wrong-mark' }, ' ✗ wrong')),

@@ -66,3 +66,21 @@ test('the page shows the class map over a poster, as trainer predict --cam draws
   assertStayedLocal(session);
   await session.context.close();
 });
+
+test('a row of the evaluation table shows where the model saw its predicted class', { skip, timeout: 240_000 }, async () => {
+  const session = await openPage(browser(), { params: { backend: 'cpu' } });
+  const { page } = session;
+  await waitForModel(page);
+  await page.setInputFiles('#folder-input', SAMPLE_VAL);
+  await page.waitForSelector('#evaluation-results:not([hidden]) table.predictions button.where', { timeout: 180_000 });
+  const row = page.locator('table.predictions tbody tr').nth(3);
+  const [rowPath, predicted] = await row.evaluate((tr) => [tr.querySelector('.path').textContent, tr.children[3].firstChild.textContent]);
+  await row.getByRole('button', { name: /^Where the model saw / }).click();
+  await page.waitForSelector('#cam-canvas:not([hidden])[data-peak-x]', { timeout: 60_000 });
+  assert.equal(await page.locator('#preview-name').textContent(), rowPath.split('/').at(-1));
+  assert.equal(await page.locator('#cam-class').inputValue(), String((await page.$$eval('#cam-class option', (options) => options.map((o) => o.textContent))).indexOf(predicted) - 1));
+  assert.match(await page.locator('#cam-canvas').getAttribute('aria-label'), new RegExp(`^Where the model saw ${predicted}:`));
+  await screenshot(page, 'class-map-from-table');
+  assertNoProblems(session);
+  await session.context.close();
+});
