@@ -13,7 +13,8 @@ Full data set (needs the source assets fetched by data/fetch_sources.sh):
     bash data/fetch_sources.sh                  # -> ~/.cache/effilens/sources
     python3 data/generate_sample.py             # -> data/sample/
 
-  writes data/sample/{train,val}/{logo,others}/*.jpg, data/sample/manifest.csv
+  writes data/sample/{train,val}/{logo,others}/*.jpg, data/sample/manifest.csv,
+  data/sample/boxes.csv (each logo's badge box)
   and data/sample/NOTICE.md.  "logo" images are crops of real photos with a
   headline band (coloured bar with text, top or bottom) and a brand badge (a
   simple-icons mark in its brand colour on a contrasting rounded badge, 10-25 %
@@ -625,7 +626,9 @@ def make_badge(mark: Mark, size: int, rng: random.Random) -> Image.Image:
 
 def draw_badge(img: Image.Image, mark: Mark, rng: random.Random, band: Band | None,
                size_range=(0.10, 0.25)):
-    """Paste a brand badge (10-25 % of the width) in a corner, clear of the band."""
+    """Paste a brand badge (10-25 % of the width) in a corner, clear of the band.
+
+    Returns the badge's box, (x, y, width, height) in pixels: where the logo is."""
     w, h = img.size
     size = max(6, int(round(w * rng.uniform(*size_range))))
     corner = rng.choice(["tl", "tr", "bl", "br"])
@@ -647,7 +650,7 @@ def draw_badge(img: Image.Image, mark: Mark, rng: random.Random, band: Band | No
         base.alpha_composite(sh)
     base.alpha_composite(badge, (x, y))
     img.paste(base.convert("RGB"))
-    return corner, size
+    return x, y, size, bh
 
 
 # ==========================================================================
@@ -768,6 +771,14 @@ class AtomicDir:
         return False
 
 
+def _write_boxes(boxes, path: Path):
+    """boxes.csv: each logo's badge box, for the pointing game of a class activation map."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        wr = csv.writer(fh, lineterminator="\n")
+        wr.writerow(["file", "x", "y", "width", "height"])
+        wr.writerows(boxes)
+
+
 def _write_manifest(rows, path: Path):
     with path.open("w", newline="", encoding="utf-8") as fh:
         wr = csv.writer(fh, lineterminator="\n")
@@ -806,6 +817,7 @@ def generate_full(sources: Path, out: Path, seed: int):
         return cache[key]
 
     rows = []
+    boxes = []
     with AtomicDir(out) as tmp:
         for split in ("train", "val"):
             brands = TRAIN_BRANDS if split == "train" else VAL_BRANDS
@@ -828,15 +840,16 @@ def generate_full(sources: Path, out: Path, seed: int):
                     with_band = cls == "logo" or banded[i]
                     band = draw_band(img, rng, fonts) if with_band else None
                     brand = ""
+                    name = f"{split}-{cls}-{i + 1:03d}.jpg"
                     if cls == "logo":
                         m = marks[border[i % len(border)]]
-                        draw_badge(img, m, rng, band)
+                        boxes.append([f"{split}/{cls}/{name}", *draw_badge(img, m, rng, band)])
                         brand = m.name
-                    name = f"{split}-{cls}-{i + 1:03d}.jpg"
                     _save_jpeg(img, d / name)
                     rows.append([f"{split}/{cls}/{name}", split, cls, photo_id(p), brand,
                                  "yes" if with_band else "no"])
         _write_manifest(rows, tmp / "manifest.csv")
+        _write_boxes(boxes, tmp / "boxes.csv")
         (tmp / "NOTICE.md").write_text(_notice(versions, splits, marks, seed), encoding="utf-8")
     return rows
 
@@ -915,6 +928,7 @@ def generate_tiny(out: Path, seed: int):
     fonts = find_fonts(None, required=False)
     marks = [Mark(k, k, v[1], v[0]) for k, v in sorted(TINY_MARKS.items())]
     rows = []
+    boxes = []
     with AtomicDir(out) as tmp:
         for split in ("train", "val"):
             for cls in CLASSES:
@@ -926,16 +940,17 @@ def generate_tiny(out: Path, seed: int):
                     with_band = cls == "logo" or i % 2 == 0
                     band = draw_band(img, rng, fonts) if with_band else None
                     brand = ""
+                    name = f"{split}-{cls}-{i + 1:03d}.jpg"
                     if cls == "logo":
                         m = marks[i % len(marks)]
                         # at 64 px keep the badge at the large end of 10-25 %
-                        draw_badge(img, m, rng, band, size_range=(0.20, 0.25))
+                        boxes.append([f"{split}/{cls}/{name}", *draw_badge(img, m, rng, band, size_range=(0.20, 0.25))])
                         brand = m.name
-                    name = f"{split}-{cls}-{i + 1:03d}.jpg"
                     _save_jpeg(img, d / name)
                     rows.append([f"{split}/{cls}/{name}", split, cls, f"procedural:{seed}:{split}:{cls}:{i}",
                                  brand, "yes" if with_band else "no"])
         _write_manifest(rows, tmp / "manifest.csv")
+        _write_boxes(boxes, tmp / "boxes.csv")
         (tmp / "NOTICE.md").write_text(
             "# Tiny synthetic data set\n\nMade by `data/generate_sample.py --tiny` from procedural "
             "backgrounds and generic shapes; no third-party material.\n", encoding="utf-8")

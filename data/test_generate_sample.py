@@ -49,6 +49,18 @@ class PathRasterizer(unittest.TestCase):
         self.assertAlmostEqual(float(cov[12:, :].mean()), 0.0, places=5)
 
 
+def _check_boxes(test, root: Path, rows):
+    """boxes.csv has one box per logo image, inside it, of a badge's size (10-25 % of the width)."""
+    boxes = list(csv.DictReader((root / "boxes.csv").read_text().splitlines()))
+    test.assertEqual([b["file"] for b in boxes], [r["file"] for r in rows if r["class"] == "logo"])
+    for b in boxes:
+        x, y, w, h = (int(b[k]) for k in ("x", "y", "width", "height"))
+        with Image.open(root / b["file"]) as im:
+            width, height = im.size
+        test.assertTrue(0 <= x and x + w <= width and 0 <= y and y + h <= height, b)
+        test.assertTrue(0.09 * width <= w <= 0.26 * width, b)
+
+
 class TinyDataSet(unittest.TestCase):
     def test_tiny_layout_counts_size_and_determinism(self):
         with tempfile.TemporaryDirectory() as t:
@@ -70,6 +82,7 @@ class TinyDataSet(unittest.TestCase):
                 self.assertEqual(bool(r["brand"]), r["class"] == "logo")
             self.assertEqual(_digest(a), _digest(b))
             self.assertEqual([p.name for p in Path(t).iterdir() if p.name.startswith(".")], [])
+            _check_boxes(self, a, rows)
 
 
 class Design(unittest.TestCase):
@@ -112,6 +125,7 @@ class CommittedSample(unittest.TestCase):
         self.assertTrue(all(r["band"] == "yes" and r["brand"] for r in rows if r["class"] == "logo"))
         self.assertTrue(all(not r["brand"] for r in others))
         self.assertTrue((self.root / "NOTICE.md").is_file())
+        _check_boxes(self, self.root, rows)
         total = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
         self.assertLess(total, 10_000_000)
 
@@ -122,7 +136,8 @@ class Regenerate(unittest.TestCase):
         with tempfile.TemporaryDirectory() as t:
             out = Path(t) / "sample"
             g.main(["--out", str(out)])
-            self.assertEqual((out / "manifest.csv").read_text(), (HERE / "sample" / "manifest.csv").read_text())
+            for name in ("manifest.csv", "boxes.csv"):
+                self.assertEqual((out / name).read_text(), (HERE / "sample" / name).read_text(), name)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,8 @@ pub struct Located {
     pub map: ClassMap,
     /// The map over the image, scaled to fit [`crate::class_map::OVERLAY_SIDE`].
     pub overlay: RgbaImage,
+    /// The decoded image's width and height.
+    pub image_size: (u32, u32),
 }
 
 impl Classifier {
@@ -138,7 +140,7 @@ impl Classifier {
         });
         let map = ClassMap::from_features(&features, channels, height, width, &weights, classes, class);
         let overlay = map.overlay(&image);
-        Ok(Ok(Located { probabilities, map, overlay }))
+        Ok(Ok(Located { probabilities, map, overlay, image_size: image.dimensions() }))
     }
 }
 

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::decision::DecisionRule;
+use crate::pointing::PointingGame;
 use crate::report::{Evaluation, Figures, ModelInfo};
 use crate::shard::Shard;
 use crate::skip::Skipped;
@@ -95,6 +96,9 @@ struct ReportOut<'a> {
     skipped_files: usize,
     #[serde(flatten)]
     figures: Figures<'a>,
+    /// Only where object boxes were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pointing_game: Option<PointingGame>,
     predictions: Vec<PredictionEntry>,
     skipped: &'a [Skipped],
 }
@@ -114,6 +118,8 @@ struct ReportIn {
     complete: bool,
     #[serde(default)]
     shard: Option<Shard>,
+    #[serde(default)]
+    pointing_game: Option<PointingGame>,
     predictions: Vec<PredictionEntry>,
     #[serde(default)]
     skipped: Vec<Skipped>,
@@ -151,6 +157,7 @@ pub fn report_json(evaluation: &Evaluation, rule: &DecisionRule) -> String {
         images: evaluation.predictions.len(),
         skipped_files: evaluation.skipped.len(),
         figures: summary.figures(classes),
+        pointing_game: evaluation.pointing_game,
         predictions: evaluation
             .predictions
             .iter()
@@ -192,6 +199,7 @@ pub fn parse_report(text: &str) -> Result<(Evaluation, DecisionRule), String> {
     let mut evaluation = Evaluation::new(report.model.clone(), report.classes.clone(), report.data.clone());
     evaluation.complete = report.complete;
     evaluation.shard = report.shard;
+    evaluation.pointing_game = report.pointing_game;
     for entry in report.predictions {
         let truth = class_of(&entry.truth, &entry.path)?;
         evaluation.add(entry.path, truth, entry.probabilities)?;

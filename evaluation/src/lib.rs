@@ -6,6 +6,7 @@
 //! - [`decision`]: argmax, or a threshold on one class of a two-class model.
 //! - [`confusion`]: the confusion matrix and precision, recall, F1 derived from it.
 //! - [`curve`]: the precision–recall curve and average precision of one class.
+//! - [`pointing`]: the pointing game of class activation maps against known object boxes.
 //! - [`report`]: an evaluation (predictions + skipped files) and its summary under a decision.
 //! - [`shard`]: a deterministic share of a folder per machine, and merging the shards' reports.
 //! - [`formats`]: `predictions.txt`, the JSON report and the CSV, byte for byte the same everywhere.
@@ -16,6 +17,7 @@ pub mod curve;
 pub mod decision;
 pub mod formats;
 pub mod labeling;
+pub mod pointing;
 pub mod report;
 pub mod shard;
 pub mod skip;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::confusion::{ClassFigures, Confusion, MacroFigures};
 use crate::curve::{PrecisionRecall, precision_recall};
 use crate::decision::DecisionRule;
+use crate::pointing::PointingGame;
 use crate::shard::Shard;
 use crate::skip::{SkipReason, Skipped};
 
@@ -37,6 +38,9 @@ pub struct Evaluation {
     pub complete: bool,
     /// The share of the folder this evaluation covers, when it is one of several.
     pub shard: Option<Shard>,
+    /// Where object boxes were given (`trainer eval --boxes`): how often the map of each boxed
+    /// image's class peaked on its box.
+    pub pointing_game: Option<PointingGame>,
 }
 
 /// One class's line of a summary, as reports and the page show it.
@@ -104,7 +108,7 @@ impl Summary {
 
 impl Evaluation {
     pub fn new(model: ModelInfo, classes: Vec<String>, data: impl Into<String>) -> Self {
-        Self { model, classes, data: data.into(), predictions: Vec::new(), skipped: Vec::new(), complete: true, shard: None }
+        Self { model, classes, data: data.into(), predictions: Vec::new(), skipped: Vec::new(), complete: true, shard: None, pointing_game: None }
     }
 
     /// Adds a classified image. Probabilities that are not finite (a broken model or backend)

@@ -81,6 +81,11 @@ pub fn merge(shards: Vec<(Evaluation, DecisionRule)>) -> Result<(Evaluation, Dec
             return Err(format!("shard {} has another {what} than shard {}", evaluation.shard.unwrap_or(Shard { index: 0, count }), merged.shard.unwrap_or(Shard { index: 0, count })));
         }
         merged.complete &= evaluation.complete;
+        // Boxes given to every shard, or to none: a share of them would be no figure.
+        merged.pointing_game = match (merged.pointing_game, evaluation.pointing_game) {
+            (Some(a), Some(b)) => Some(a.merged(b)),
+            _ => None,
+        };
         merged.predictions.extend(evaluation.predictions);
         merged.skipped.extend(evaluation.skipped);
     }

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use effilens::Classifier;
 use effilens_evaluation::formats::{predictions_csv, predictions_txt, report_json};
+use effilens_evaluation::pointing::{PointingGame, parse_boxes};
 use effilens_evaluation::skip::skipped_text;
 use effilens_evaluation::{DecisionRule, Evaluation, ModelInfo, Shard, SkipReason};
 use rayon::prelude::*;
@@ -40,6 +41,11 @@ pub struct EvalArgs {
     /// file's path, the same on every machine. `trainer merge` combines the shards' reports.
     #[arg(long, value_parser = Shard::parse)]
     shard: Option<Shard>,
+    /// Object boxes (`file,x,y,width,height` in pixels, files relative to the CSV's folder, as
+    /// `data/sample/boxes.csv`): also play the pointing game, how often the class activation map
+    /// of each boxed image's class peaks on its box (within 15 px).
+    #[arg(long)]
+    boxes: Option<PathBuf>,
     #[arg(long, default_value_t = 16)]
     batch_size: usize,
     /// Threads decoding images (0: one per core).
@@ -85,6 +91,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     evaluation.skipped = folder.skipped.clone();
     evaluation.shard = args.shard;
     classify_folder(&classifier, &folder, args.batch_size.max(1), &mut evaluation)?;
+    if let Some(boxes) = &args.boxes {
+        evaluation.pointing_game = Some(pointing_game(&classifier, &folder, boxes)?);
+    }
     evaluation.sort();
     if evaluation.predictions.is_empty() && args.shard.is_none() {
         eprint!("{}", skipped_text(&evaluation.skipped));
@@ -98,6 +107,10 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
 pub fn report(evaluation: &Evaluation, rule: &DecisionRule, out: Option<&Path>) -> Result<()> {
     print!("{}", evaluation.summary(rule).confusion.text(&evaluation.classes));
     println!("decision: {}", rule.describe(&evaluation.classes));
+    if let Some(game) = evaluation.pointing_game {
+        let score = game.score.map_or_else(|| "—".to_owned(), |score| format!("{score:.3}"));
+        println!("pointing game: {score} (the map of the image's class peaks on its box in {} of {} boxed images)", game.hits, game.images);
+    }
     eprint!("{}", skipped_text(&evaluation.skipped));
     if let Some(out) = out {
         let (json, csv) = (out.with_extension("json"), out.with_extension("csv"));
@@ -107,6 +120,30 @@ pub fn report(evaluation: &Evaluation, rule: &DecisionRule, out: Option<&Path>) 
         eprintln!("wrote {}, {} and {}", out.display(), json.display(), csv.display());
     }
     Ok(())
+}
+
+/// The pointing game over the samples of `folder` that `boxes` (a CSV) gives a box.
+fn pointing_game(classifier: &Classifier, folder: &ImageFolder, boxes: &Path) -> Result<PointingGame> {
+    let text = std::fs::read_to_string(boxes).with_context(|| format!("cannot read --boxes {}", boxes.display()))?;
+    let base = boxes.parent().unwrap_or(Path::new("."));
+    let mut by_path = std::collections::HashMap::new();
+    for (file, pixel_box) in parse_boxes(&text).map_err(|error| anyhow::anyhow!("--boxes {}: {error}", boxes.display()))? {
+        if let Ok(path) = base.join(file).canonicalize() {
+            by_path.insert(path, pixel_box);
+        }
+    }
+    let mut game = PointingGame::default();
+    for sample in &folder.samples {
+        let Some(pixel_box) = sample.path.canonicalize().ok().and_then(|path| by_path.get(&path)) else { continue };
+        let Ok(bytes) = read_sample(sample, classifier.preprocessor().limits.max_bytes) else { continue };
+        if let Ok(located) = pollster::block_on(classifier.locate(&bytes, Some(sample.class)))? {
+            game.add(pixel_box.is_hit(located.map.peak(), located.image_size));
+        }
+    }
+    if game.images == 0 {
+        bail!("--boxes {}: none of its files is among the evaluated images", boxes.display());
+    }
+    Ok(game)
 }
 
 /// Reads, decodes and classifies every sample of `folder`, `batch_size` at a time, into

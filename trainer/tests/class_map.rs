@@ -37,3 +37,21 @@ fn predict_writes_the_map_over_the_image_and_says_where_it_peaks() {
     let error = error_line(&["predict", "--weights", MODEL, "--cam", path(&out), "--cam-class", "cat", &image]);
     assert_eq!(error, "error: --cam-class 'cat' is not one of the model's classes (logo, others)");
 }
+
+#[test]
+fn eval_plays_the_pointing_game_on_the_sample_boxes() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("predictions.txt");
+    let boxes = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample/boxes.csv");
+    let stdout = trainer_ok(&["eval", "--model", MODEL, "--data", POSTERS, "--boxes", boxes, "--out", path(&out)]);
+    let line = stdout.lines().find(|line| line.starts_with("pointing game: ")).unwrap_or_else(|| panic!("{stdout}"));
+    // The 30 validation posters of class logo have boxes; the others none.
+    assert!(line.ends_with(" of 30 boxed images)"), "{line}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap()).unwrap();
+    let game = &report["pointing_game"];
+    assert_eq!(game["images"], 30);
+    assert_eq!(game["score"].as_f64().unwrap(), game["hits"].as_f64().unwrap() / 30.0);
+
+    let error = error_line(&["eval", "--model", MODEL, "--data", &format!("{POSTERS}/others"), "--boxes", boxes]);
+    assert!(error.contains("none of its files is among the evaluated images") || error.contains("no readable images"), "{error}");
+}

@@ -11,6 +11,7 @@
 //!    (teach.rs).
 //! 4. Training: the README's command that makes the bundled model, timed (full runs only).
 //! 5. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
+//! 6. Quality: the bundled model's accuracy and the pointing game of its class maps (quality.rs).
 //!
 //! Between the steps it times a cache line's round trip between two cores, which tells in which
 //! state a virtual machine whose cores sometimes share no cache ran each step (core_latency.rs).
@@ -22,6 +23,7 @@
 //! `--render` rewrites the page from the records alone.
 
 mod core_latency;
+mod quality;
 mod report;
 mod sizes;
 mod teach;
@@ -102,6 +104,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let browser = browser(args.quick, &site)?;
     note_round_trip("after them");
     let teach_reference = teach::measure(&trainer, &work, args.quick)?;
+    let quality = quality::measure(&trainer, &work)?;
     let training = if args.quick {
         notes.push("quick run: the bundled model's training was not timed".to_owned());
         None
@@ -135,6 +138,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         browser,
         teach_reference,
         training: training_rows,
+        quality,
         sizes,
         core_round_trips,
         notes,

@@ -24,6 +24,8 @@ pub struct Run {
     pub teach_reference: Value,
     /// The timed training of the bundled model (rows of section "training"), where it ran.
     pub training: Vec<Value>,
+    /// The bundled model's accuracy and pointing game (rows of section "quality").
+    pub quality: Vec<Value>,
     pub sizes: Vec<Value>,
     /// A cache line's round trip between two cores (ns), taken between the steps, with when.
     pub core_round_trips: Vec<(String, f64)>,
@@ -44,6 +46,7 @@ impl Run {
             .collect();
         rows.extend(rows_of(&self.browser).into_iter().map(|row| with_reference(in_section(row, "browser"), &onnx_runtime_rows)));
         rows.extend(self.training);
+        rows.extend(self.quality);
         rows.extend(self.sizes);
 
         let mut versions = self.versions;
@@ -285,6 +288,7 @@ fn table(run: &Value, previous: Option<&Value>) -> String {
         ("native", native_title(run)),
         ("browser", browser_title(run)),
         ("training", format!("Training the bundled model: {}", run["native"]["backend"].as_str().unwrap_or("the CPU"))),
+        ("quality", "The bundled model's quality (higher is better)".into()),
         ("sizes", "Sizes".into()),
     ];
     for (section, title) in sections {
@@ -366,7 +370,7 @@ fn change(row: &Value, before: &Value, unit: &str) -> String {
     let now = central(row);
     let then = central(before);
     let (Some(now), Some(then)) = (now, then) else { return "—".into() };
-    let lower_is_better = unit != "img/s";
+    let lower_is_better = !matches!(unit, "img/s" | "score");
     let low = before["min"].as_f64().unwrap_or(then);
     let high = before["max"].as_f64().unwrap_or(then);
     let percent = (now / then - 1.0) * 100.0;
@@ -374,7 +378,11 @@ fn change(row: &Value, before: &Value, unit: &str) -> String {
     let visible = (percent * 10.0).round() != 0.0;
     let (worse, better) = if lower_is_better { (now > high, now < low) } else { (now < low, now > high) };
     let (worse, better) = (worse && visible, better && visible);
-    let (worse_word, better_word) = if unit == "bytes" { ("bigger", "smaller") } else { ("slower", "faster") };
+    let (worse_word, better_word) = match unit {
+        "bytes" => ("bigger", "smaller"),
+        "score" => ("worse", "better"),
+        _ => ("slower", "faster"),
+    };
     let verdict = if worse {
         format!(" **{worse_word}**")
     } else if better {
@@ -484,6 +492,7 @@ mod tests {
             }),
             teach_reference: stats("browser/teach/cpu-threads", "s", 8.0, 7.0, 9.0),
             training: vec![],
+            quality: vec![],
             sizes,
             core_round_trips: vec![("before the native rows".into(), 64.4), ("after them".into(), 312.0)],
             notes: vec!["a run note".into()],
