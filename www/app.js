@@ -12,6 +12,7 @@ import { ClassifyView } from './classify-view.js';
 import { ProgressView } from './progress-view.js';
 import { EvaluationView } from './evaluation-view.js';
 import { TeachPanel } from './teach-panel.js';
+import { TeachBuilder } from './teach-builder.js';
 import { ClassMapView } from './class-map-view.js';
 
 const ui = {
@@ -42,6 +43,7 @@ const classMapView = new ClassMapView({
   legend: (width) => client.legend(width),
 });
 const teachPanel = new TeachPanel({ client, useModel: (files) => loadOwnBundle(files), setBusy: (busy) => setBusy(busy) });
+new TeachBuilder({ teach: (entries, classes) => teachPanel.teach(entries, [], classes) });
 
 /** Bundled models from models/index.json: [{ id, name, path }]. */
 let bundledModels = [];

@@ -3,7 +3,7 @@
 // form, the progress, the live curves, the validation dashboards and the downloads.
 import { byId, downloadBlob, formatMs, formatPercent, h } from './dom.js';
 import { evaluationCore } from './evaluation-core.js';
-import { planTeaching } from './folder.js';
+import { planEvaluation, planTeaching } from './folder.js';
 import { runTeaching } from './teach.js';
 import { trainingCurves } from './training-curve.js';
 import { EvaluationView } from './evaluation-view.js';
@@ -77,13 +77,17 @@ export class TeachPanel {
     this.#ui.status.textContent = message;
   }
 
-  /** Teaches from folder entries ([{ path, file | getFile }]); `unlisted`: folders not listed. */
-  async teach(entries, unlisted = []) {
+  /**
+   * Teaches from folder entries ([{ path, file | getFile }]); `unlisted`: folders not listed;
+   * `classes`: the classes, where they are known beforehand (built here, an empty one included),
+   * else the folder's first-level folders.
+   */
+  async teach(entries, unlisted = [], classes = null) {
     if (this.running) return this.#say('error', 'Teach is already running: cancel it first.');
     if (!this.#client.loaded) return this.#say('error', 'No model is loaded yet: Teach starts from the loaded model.');
     const core = await evaluationCore();
-    const { plan, images } = planTeaching(core, entries);
-    const classes = Array.from(plan.classes());
+    const { plan, images } = classes ? planEvaluation(core, entries, classes) : planTeaching(core, entries);
+    classes = Array.from(plan.classes());
     const root = plan.root();
     const name = this.#ui.name.value.trim() || root;
     const recipe = this.#recipe();

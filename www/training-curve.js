@@ -4,7 +4,7 @@ import { svg } from './dom.js';
 
 const WIDTH = 320;
 const HEIGHT = 200;
-const MARGIN = { top: 12, right: 12, bottom: 36, left: 44 };
+const MARGIN = { top: 26, right: 12, bottom: 36, left: 44 };
 const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
 
@@ -32,7 +32,8 @@ function chart(title, history, epochs, series, top) {
       root.append(svg('path', { d, class: `line ${s.className}` }));
       for (const record of history) root.append(svg('circle', { cx: x(record.epoch), cy: y(record[s.key]), r: record.best && s.key.startsWith('val') ? 4 : 2.5, class: `dot ${s.className}` }));
     }
-    root.append(svg('text', { x: MARGIN.left + 8 + index * 110, y: MARGIN.top + 14, class: `legend ${s.className}` }, s.name));
+    // Above the plot: the accuracy lines run along its top.
+    root.append(svg('text', { x: MARGIN.left + index * 110, y: 14, class: `legend ${s.className}` }, `— ${s.name}`));
   });
   return root;
 }

@@ -192,3 +192,41 @@ test('one class is refused with a clear message; Cancel during training keeps th
   assertNoProblems(session);
   await session.context.close();
 });
+
+test('classes built in the page, image by image, are taught like a folder; an empty one is refused', { skip, timeout: 300_000 }, async () => {
+  const session = await openPage(browser, { params: { backend: 'cpu' } });
+  const { page } = session;
+  await waitForModel(page);
+  await page.waitForFunction(() => document.getElementById('teach-epochs').value !== '');
+  await page.fill('#teach-epochs', '3');
+  await page.click('#teach-build summary');
+  const addClass = async (name) => {
+    await page.fill('#teach-class-name', name);
+    await page.click('#teach-add-class');
+  };
+  await addClass('brand');
+  await addClass('plain');
+  await addClass('empty');
+  for (const [name, from] of [['brand', 'logo'], ['plain', 'others']]) {
+    const source = path.join(ROOT, 'data/sample/train', from);
+    const files = imagesIn(source).slice(0, 8).map((file) => path.join(source, file));
+    const id = await page.locator(`#teach-classes li[data-class="${name}"] input[type=file]:not([capture])`).getAttribute('id');
+    await page.setInputFiles(`#${id}`, files.slice(0, 5));
+    await page.setInputFiles(`#${id}`, files.slice(5));
+    assert.match(await page.locator(`#teach-classes li[data-class="${name}"] .count`).textContent(), /8 images/);
+  }
+  assert.equal(await page.locator('#teach-classes li[data-class="brand"] input[capture="environment"]').count(), 1, 'a camera button per class');
+  await page.click('#teach-start-built');
+  await page.waitForSelector('#teach-status[data-state="error"]');
+  assert.match(await page.locator('#teach-status').textContent(), /class 'empty' has no images/);
+
+  await page.locator('#teach-classes li[data-class="empty"]').getByRole('button', { name: 'Remove' }).click();
+  await page.click('#teach-start-built');
+  await page.waitForSelector('#teach-status[data-state="done"], #teach-status[data-state="error"]', { timeout: 120_000 });
+  const status = await page.locator('#teach-status').textContent();
+  assert.match(status, /3 epoch\(s\) on 12 images, validated on 4/, status);
+  assert.match(await page.locator('#teach-results h3').textContent(), /my classes/);
+  await screenshot(page, 'teach-5-built-classes');
+  assertNoProblems(session);
+  await session.context.close();
+});
