@@ -7,6 +7,15 @@ import { fileOfEntry } from './folder.js';
 
 export const BATCH_SIZE = 8;
 
+/**
+ * A run's progress reports: `report(done, skipped)` calls `onProgress` with { done, total,
+ * skipped, perSecond, etaSeconds }, the rate measured from this call on.
+ */
+export function progressReporter(total, onProgress, now) {
+  const started = now();
+  return (done, skipped) => onProgress({ done, total, skipped, ...throughput(done, total, now() - started) });
+}
+
 /** Images per second and seconds left, from progress so far; null where not yet meaningful. */
 export function throughput(done, total, elapsedMs) {
   if (done === 0 || elapsedMs <= 0) return { perSecond: null, etaSeconds: null };
@@ -35,10 +44,10 @@ export async function runEvaluation({
   batchSize = BATCH_SIZE,
   now = () => performance.now(),
 }) {
-  const started = now();
   let done = 0;
   let skipped = 0;
-  const report = () => onProgress({ done, total: images.length, skipped, ...throughput(done, images.length, now() - started) });
+  const progress = progressReporter(images.length, onProgress, now);
+  const report = () => progress(done, skipped);
   report();
 
   for (let start = 0; start < images.length; start += batchSize) {

@@ -1,9 +1,9 @@
 // Teach's run, from labeled images to trained epochs: the images go to the worker's session in
 // small batches (only their features stay there), then epochs are asked for one at a time, so
 // that Cancel is answered between any two. No DOM and no arithmetic: the session (Rust) splits,
-// trains and measures; tests/page/teach.test.mjs drives this with fakes.
+// trains and measures; tests/page/teach-run.test.mjs drives this with fakes.
 import { fileOfEntry } from './folder.js';
-import { throughput } from './evaluate.js';
+import { progressReporter } from './evaluate.js';
 
 export const BATCH_SIZE = 8;
 
@@ -19,10 +19,10 @@ export const BATCH_SIZE = 8;
  */
 export async function runTeaching({ images, heldOut, add, epoch, sink, signal, onProgress = () => {}, onEpoch = () => {}, batchSize = BATCH_SIZE, now = () => performance.now() }) {
   const kept = new Array(images.length).fill(false);
-  const started = now();
   let done = 0;
   let skipped = 0;
-  const report = () => onProgress({ done, total: images.length, skipped, ...throughput(done, images.length, now() - started) });
+  const progress = progressReporter(images.length, onProgress, now);
+  const report = () => progress(done, skipped);
   report();
   for (let start = 0; start < images.length; start += batchSize) {
     if (signal?.aborted) return { cancelled: true, trained: false, kept };
