@@ -496,6 +496,7 @@ async function main() {
   // Loaded now, so that evaluating works offline later; a failure shows when it is needed.
   evaluationCore().catch(() => {});
   fillBackendSelect(probe);
+  teachPanel.setStartingPoints(bundledModels);
   ui.modelSelect.replaceChildren(...bundledModels.map((m) => h('option', { value: modelOptionValue(m) }, m.name ?? m.id)));
   if (bundledModels.length === 0) {
     setModelStatus('error', 'No bundled model: load your own.');

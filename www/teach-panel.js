@@ -22,6 +22,7 @@ export class TeachPanel {
   #setBusy;
   #ui = {
     input: byId('teach-input'),
+    start: byId('teach-start'),
     name: byId('teach-name'),
     status: byId('teach-status'),
     progress: byId('teach-progress'),
@@ -49,6 +50,18 @@ export class TeachPanel {
       this.#ui.cancel.textContent = 'Cancelling…';
       this.#controller?.abort();
     });
+  }
+
+  /**
+   * Offers the site's bundles (models/index.json: [{ id, name, path }]) as starting points beside
+   * the loaded model: an ImageNet backbone published with the site, say. Fetched only when Teach
+   * starts from one.
+   */
+  setStartingPoints(models) {
+    this.#ui.start.replaceChildren(
+      h('option', { value: 'loaded' }, "the loaded model's backbone"),
+      ...models.map((model) => h('option', { value: model.path }, `${model.name ?? model.id}'s backbone`)),
+    );
   }
 
   get running() {
@@ -92,10 +105,6 @@ export class TeachPanel {
     const name = this.#ui.name.value.trim() || root;
     const recipe = this.#recipe();
     const base = this.#client.loaded.manifest;
-    const results = new core.Evaluation(name, base.arch ?? '', classes, `${root} (validation share)`);
-    results.addPlanSkipped(plan);
-    plan.free();
-    for (const { path, message } of unlisted) results.skipUnlisted(path, message);
 
     const controller = (this.#controller = new AbortController());
     this.#setBusy(true);
@@ -104,9 +113,15 @@ export class TeachPanel {
     this.#ui.curves.replaceChildren();
     const started = performance.now();
     try {
-      this.#say('running', `Starting from ${base.name}'s backbone: classes ${classes.join(', ') || '(none)'}…`);
+      const start = this.#ui.start.value;
+      const startName = start === 'loaded' ? `${base.name}'s backbone` : this.#ui.start.selectedOptions[0].textContent;
+      this.#say('running', `Starting from ${startName}: classes ${classes.join(', ') || '(none)'}…`);
       const client = this.#client;
-      await client.teach('teachStart', { bundle: { kind: 'loaded' }, classes, recipe: JSON.stringify(recipe) });
+      const bundle = start === 'loaded' ? { kind: 'loaded' } : { kind: 'url', url: start };
+      const { arch } = await client.teach('teachStart', { bundle, classes, recipe: JSON.stringify(recipe) });
+      const results = new core.Evaluation(name, arch, classes, `${root} (validation share)`);
+      results.addPlanSkipped(plan);
+      for (const { path, message } of unlisted) results.skipUnlisted(path, message);
       const { heldOut } = await client.teach('teachShare', { classes: images.map((image) => image.trueIndex) });
       this.#startProgress(images.length);
       const history = [];
@@ -146,6 +161,7 @@ export class TeachPanel {
     } catch (error) {
       this.#say('error', `Teach stopped: ${error.message}`);
     } finally {
+      plan.free();
       this.#ui.progress.hidden = true;
       this.#controller = null;
       this.#setBusy(false);

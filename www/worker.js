@@ -22,7 +22,7 @@
 //   { id, type: 'legend', width }                   { id, ok, pixels: Uint8ClampedArray (RGBA) }
 //   Teach (one session at a time, on the loaded build; see teach.js):
 //   { id, type: 'teachDefaults', backend }              { id, ok, recipe }  the settings' defaults
-//   { id, type: 'teachStart', bundle, classes, recipe }  { id, ok }  bundle: as for 'load', or
+//   { id, type: 'teachStart', bundle, classes, recipe }  { id, ok, arch }  bundle: as for 'load', or
 //               { kind: 'loaded' }: the loaded model's own bundle; recipe: the settings (JSON text)
 //   { id, type: 'teachShare', classes: number[] }       { id, ok, heldOut: Uint8Array }
 //   { id, type: 'teachAdd', files, classes, heldOut }   { id, ok, results: (null | string | { unreadable })[], counts }
@@ -300,7 +300,8 @@ async function teachStart({ bundle, classes, recipe }) {
   } catch (error) {
     throw fromWasm(error, 'teach');
   }
-  return {};
+  // Checked by the Rust side above: the architecture the bundle will have.
+  return { arch: JSON.parse(base.manifestText).arch };
 }
 
 function requireTeacher() {

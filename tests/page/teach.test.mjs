@@ -87,6 +87,7 @@ test('teach from a folder, download the bundle, and the trainer and the page tak
   assert.equal(await page.inputValue('#teach-epochs'), '10');
   assert.equal(await page.inputValue('#teach-lr'), '0.01');
   assert.equal(await page.inputValue('#teach-val'), '0.2');
+  assert.deepEqual(await page.$$eval('#teach-start option', (options) => options.map((o) => o.textContent)), ["the loaded model's backbone", "Logo detector's backbone"]);
   await page.fill('#teach-seed', SEED);
   await page.fill('#teach-name', 'brand check');
 
@@ -199,6 +200,8 @@ test('classes built in the page, image by image, are taught like a folder; an em
   await waitForModel(page);
   await page.waitForFunction(() => document.getElementById('teach-epochs').value !== '');
   await page.fill('#teach-epochs', '3');
+  // A bundle of the site's as the starting point: fetched when Teach starts.
+  await page.selectOption('#teach-start', { label: "Logo detector's backbone" });
   await page.click('#teach-build summary');
   const addClass = async (name) => {
     await page.fill('#teach-class-name', name);

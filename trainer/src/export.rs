@@ -11,7 +11,7 @@ use effilens::bundle::{MANIFEST_FILE, Manifest, WEIGHTS_FILE, WeightsDtype, Weig
 use effilens::Classifier;
 
 use crate::atomic_file::write_synced;
-use crate::model_source::{checkpoint_model, checkpoint_name};
+use crate::model_source::{CheckpointOptions, checkpoint_name, export_source};
 
 /// Largest probability difference accepted between the checkpoint and the re-loaded bundle.
 const F32_TOLERANCE: f32 = 1e-5;
@@ -20,9 +20,13 @@ const F16_TOLERANCE: f32 = 2e-2;
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
-    /// A training checkpoint (.ckpt), e.g. checkpoints/best.ckpt.
+    /// A training checkpoint (.ckpt), e.g. checkpoints/best.ckpt; or ImageNet weights, `lite0`,
+    /// `lite1`, `lite2` (`cargo xtask setup` caches them) or a lukemelas .pth, with their 1000
+    /// classes: a backbone for the page's Teach, or an ImageNet classifier.
     #[arg(long)]
-    model: PathBuf,
+    model: String,
+    #[command(flatten)]
+    checkpoint: CheckpointOptions,
     /// The bundle directory to write (replaced if it holds a bundle already).
     #[arg(long)]
     out: PathBuf,
@@ -36,14 +40,11 @@ pub struct ExportArgs {
 
 pub fn run(args: ExportArgs) -> Result<ExitCode> {
     let device = Device::flex();
-    let (checkpoint, model) = checkpoint_model(&args.model, &device)?;
+    let (mut manifest, model) = export_source(&args.model, &args.checkpoint, &device)?;
     let dtype = if args.f16 { WeightsDtype::F16 } else { WeightsDtype::F32 };
     let weights = encode_weights(&model, dtype)?;
-    let name = args.name.clone().unwrap_or_else(|| checkpoint_name(&args.out));
-    let manifest = checkpoint.state.manifest(
-        &name,
-        WeightsFile { file: WEIGHTS_FILE.into(), dtype, sha256: sha256_hex(&weights), bytes: weights.len() as u64 },
-    );
+    manifest.name = args.name.clone().unwrap_or_else(|| checkpoint_name(&args.out));
+    manifest.weights = WeightsFile { file: WEIGHTS_FILE.into(), dtype, sha256: sha256_hex(&weights), bytes: weights.len() as u64 };
     if args.out.exists() && !args.out.join(MANIFEST_FILE).is_file() {
         bail!("{} exists and is not a bundle: refusing to replace it", args.out.display());
     }

@@ -111,6 +111,35 @@ pub fn default_normalization(arch: Arch, advprop: bool) -> Normalization {
 }
 
 fn classifier_from_pth(path: &Path, arch: Arch, options: &CheckpointOptions, device: &Device) -> Result<Classifier> {
+    let (manifest, model) = pth_model(path, arch, options, device)?;
+    Ok(Classifier::from_model(manifest, model, device.clone()))
+}
+
+/// What `trainer export` publishes from `spec`: a training checkpoint's network, or ImageNet
+/// weights (`lite0`/`lite1`/`lite2`, or a lukemelas `.pth`) with their own classifier, and the
+/// manifest to publish it under; its `weights` entry is the caller's to fill in.
+pub fn export_source(spec: &str, options: &CheckpointOptions, device: &Device) -> Result<(Manifest, effilens::EfficientNet)> {
+    let path = Path::new(spec);
+    let pth = match cached_arch(spec) {
+        Some(arch) => Some((effilens::pretrained::imagenet_checkpoint(arch).map_err(anyhow::Error::msg)?, arch)),
+        None if path.extension().is_some_and(|ext| ext == "pth") => {
+            let arch = options.arch.or_else(|| arch_from_file_name(path)).with_context(|| format!("cannot tell the architecture of {spec} from its name: pass --arch"))?;
+            Some((path.to_path_buf(), arch))
+        }
+        None => None,
+    };
+    if let Some((path, arch)) = pth {
+        let (mut manifest, model) = pth_model(&path, arch, options, device)?;
+        manifest.source_weights = format!("{arch} ImageNet weights from {}", path.display());
+        return Ok((manifest, model));
+    }
+    let (checkpoint, model) = checkpoint_model(path, device)?;
+    let unset = WeightsFile { file: String::new(), dtype: WeightsDtype::F32, sha256: String::new(), bytes: 0 };
+    Ok((checkpoint.state.manifest(&checkpoint_name(path), unset), model))
+}
+
+/// A `.pth`'s network, its classifier included, and a manifest for it.
+fn pth_model(path: &Path, arch: Arch, options: &CheckpointOptions, device: &Device) -> Result<(Manifest, effilens::EfficientNet)> {
     let classes = classifier_classes(path)?;
     let config = EfficientNetConfig::from_arch(arch).with_num_classes(classes);
     let model = load_pytorch(config.init(device), path, true)?;
@@ -135,5 +164,5 @@ fn classifier_from_pth(path: &Path, arch: Arch, options: &CheckpointOptions, dev
         training: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
     };
-    Ok(Classifier::from_model(manifest, model, device.clone()))
+    Ok((manifest, model))
 }

@@ -147,3 +147,28 @@ fn teach_refuses_what_cannot_become_a_bundle() {
 }
 
 
+
+#[test]
+fn the_imagenet_weights_export_as_a_bundle_teach_can_start_from() {
+    let work = tempfile::tempdir().unwrap();
+    let bundle = work.path().join("imagenet-lite0");
+    let stdout = trainer_ok(&["export", "--model", "lite0", "--out", path(&bundle), "--f16"]);
+    assert!(stdout.contains("1000 classes"), "{stdout}");
+    let (manifest, weights) = read_bundle(&bundle);
+    assert_eq!((manifest.classes.len(), manifest.classes[0].as_str()), (1000, "tench"));
+    let data = work.path().join("data");
+    small_folder(&data);
+    let recipe = Recipe { epochs: 1, ..Recipe::default() };
+    let mut session = TeachSession::new(manifest, &weights, vec!["brand".into(), "plain".into()], recipe, Device::flex()).unwrap();
+    let images: Vec<Vec<u8>> = ["brand", "plain"]
+        .iter()
+        .flat_map(|class| std::fs::read_dir(data.join(class)).unwrap().map(|e| e.unwrap().path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "jpg"))
+        .map(|path| std::fs::read(path).unwrap())
+        .collect();
+    let batch: Vec<(&[u8], usize, bool)> = images.iter().enumerate().map(|(i, bytes)| (bytes.as_slice(), i / 10, i % 5 == 0)).collect();
+    pollster::block_on(session.add_images(&batch)).unwrap();
+    assert!(session.next_epoch().unwrap().is_some());
+    let (taught, _) = session.bundle("from imagenet").unwrap();
+    assert!(taught.source_weights.contains("ImageNet"), "{}", taught.source_weights);
+}
