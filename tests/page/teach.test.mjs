@@ -207,6 +207,8 @@ test('classes built in the page, image by image, are taught like a folder; an em
     await page.fill('#teach-class-name', name);
     await page.click('#teach-add-class');
   };
+  await addClass('a/b');
+  assert.match(await page.locator('#teach-build-status').textContent(), /cannot contain “\/”/);
   await addClass('brand');
   await addClass('plain');
   await addClass('empty');
