@@ -98,17 +98,7 @@ impl Manifest {
                 self.format_version
             ));
         }
-        if self.classes.len() < 2 {
-            return invalid(format!("a classifier needs at least 2 classes, found {}", self.classes.len()));
-        }
-        if self.classes.len() > MAX_CLASSES {
-            return invalid(format!("{} classes, more than the {MAX_CLASSES} a bundle may have", self.classes.len()));
-        }
-        let mut sorted = self.classes.clone();
-        sorted.sort();
-        if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
-            return invalid(format!("class '{}' appears twice", pair[0]));
-        }
+        check_class_list(&self.classes).map_err(BundleError::Manifest)?;
         if !IMAGE_SIZES.contains(&self.image_size) {
             return invalid(format!("image_size {} is outside {}..={}", self.image_size, IMAGE_SIZES.start(), IMAGE_SIZES.end()));
         }
@@ -147,6 +137,22 @@ impl Manifest {
         decode_weights(model, weights)
             .map_err(|reason| BundleError::Weights { arch: self.arch, classes: self.classes.len(), reason })
     }
+}
+
+/// The classes a bundle may have: at least two, at most [`MAX_CLASSES`], none twice.
+pub fn check_class_list(classes: &[String]) -> Result<(), String> {
+    if classes.len() < 2 {
+        return Err(format!("a classifier needs at least 2 classes, found {}", classes.len()));
+    }
+    if classes.len() > MAX_CLASSES {
+        return Err(format!("{} classes, more than the {MAX_CLASSES} a bundle may have", classes.len()));
+    }
+    let mut sorted = classes.to_vec();
+    sorted.sort();
+    if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(format!("class '{}' appears twice", pair[0]));
+    }
+    Ok(())
 }
 
 /// Loads burnpack weights written by [`encode_weights`] into `model`, which must have the same

@@ -187,7 +187,8 @@ export class TeachPanel {
     // For the benchmark: Train → bundle ready, and the worker's wasm memory at the end (its peak).
     Object.assign(this.#ui.status.dataset, { elapsedMs: String(elapsedMs), memoryBytes: String(memoryBytes) });
     const manifest = JSON.parse(manifestText);
-    const best = history.filter((record) => record.best).at(-1);
+    // The kept epoch and its figures, as the session wrote them into the manifest.
+    const kept = manifest.metrics;
     const files = [
       new File([manifestText], 'model.json', { type: 'application/json' }),
       new File([weights], manifest.weights.file, { type: 'application/octet-stream' }),
@@ -196,7 +197,7 @@ export class TeachPanel {
     this.#say(
       cancelled ? 'cancelled' : 'done',
       `${cancelled ? 'Cancelled after' : 'Taught in'} ${formatMs(elapsedMs)}: ${history.length} epoch(s) on ${counts.training_images} images, validated on ${counts.validation_images}. ` +
-        `Kept epoch ${best?.epoch ?? '—'}: validation accuracy ${formatPercent(best?.val_accuracy ?? null)}.`,
+        `Kept epoch ${kept.epoch}: validation accuracy ${formatPercent(kept.accuracy)}.`,
     );
     const button = (label, onClick, className = '') => {
       const element = h('button', { type: 'button', className }, label);

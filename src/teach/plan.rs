@@ -86,8 +86,8 @@ mod tests {
         // Warm-up: one epoch of three steps, capped at half the run's nine.
         assert!((plan.learning_rate(0, 0) - 0.1 / 3.0).abs() < 1e-12);
         assert!((plan.learning_rate(1, 0) - 0.1).abs() < 1e-12);
-        // The trainer's shuffles before the page shared them (`usize::MAX` on 64 bits): resumed
-        // runs continue as they began.
+        // Checkpoints from 64-bit machines were shuffled with `usize::MAX`: the same seed, so
+        // they resume as they began.
         assert_eq!(derive_seed(7, 0, ORDER), derive_seed(7, 0, usize::MAX as u64));
     }
 }

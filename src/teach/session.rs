@@ -131,22 +131,12 @@ impl TeachSession {
     }
 }
 
-/// Classes a bundle can hold: two or more, distinct, each a name that is also a folder name
-/// (the trainer reads classes from folder names).
+/// Classes a taught bundle can hold: what any bundle may hold, each also a folder name (the
+/// trainer reads classes from folder names).
 pub fn check_classes(classes: &[String]) -> Result<(), String> {
-    if classes.len() < 2 {
-        return Err(format!("a classifier needs at least two classes, found {}", classes.len()));
+    crate::bundle::check_class_list(classes)?;
+    match classes.iter().find(|class| class.is_empty() || class.starts_with('.') || class.contains(['/', '\\', '\0'])) {
+        Some(class) => Err(format!("'{class}' cannot be a class: a class is a folder name (not empty, no '/', not starting with '.')")),
+        None => Ok(()),
     }
-    if classes.len() > crate::bundle::MAX_CLASSES {
-        return Err(format!("{} classes, more than the {} a bundle may have", classes.len(), crate::bundle::MAX_CLASSES));
-    }
-    for (index, class) in classes.iter().enumerate() {
-        if class.is_empty() || class == "." || class == ".." || class.starts_with('.') || class.contains(['/', '\\', '\0']) {
-            return Err(format!("'{class}' cannot be a class: a class is a folder name (not empty, no '/', not starting with '.')"));
-        }
-        if classes[..index].contains(class) {
-            return Err(format!("class '{class}' appears twice"));
-        }
-    }
-    Ok(())
 }

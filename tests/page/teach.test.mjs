@@ -167,7 +167,7 @@ test('one class is refused with a clear message; Cancel during training keeps th
   for (const name of imagesIn(source).slice(0, 3)) fs.copyFileSync(path.join(source, name), path.join(lonely, 'brand', name));
   await page.setInputFiles('#teach-input', lonely);
   await page.waitForSelector('#teach-status[data-state="error"]');
-  assert.match(await page.locator('#teach-status').textContent(), /at least two classes, found 1/);
+  assert.match(await page.locator('#teach-status').textContent(), /at least 2 classes, found 1/);
 
   // Many epochs, cancelled once the curve shows: the epochs so far are kept, the best of them published.
   const small = path.join(work, 'small');

@@ -138,7 +138,7 @@ fn teach_refuses_what_cannot_become_a_bundle() {
     let start = |classes: &[&str], recipe: Recipe| {
         TeachSession::new(base.clone(), &weights, classes.iter().map(|c| c.to_string()).collect(), recipe, Device::flex()).err()
     };
-    assert_eq!(start(&["only"], Recipe::default()).unwrap(), "a classifier needs at least two classes, found 1");
+    assert_eq!(start(&["only"], Recipe::default()).unwrap(), "a classifier needs at least 2 classes, found 1");
     assert!(start(&["a", ".hidden"], Recipe::default()).unwrap().contains("cannot be a class"));
     assert!(start(&["a", "a"], Recipe::default()).unwrap().contains("appears twice"));
     assert!(start(&["a", "b"], Recipe { epochs: 0, ..Recipe::default() }).unwrap().contains("epochs"));
