@@ -8,6 +8,7 @@ mod weights_cache;
 mod bench;
 mod checksum;
 mod command;
+mod dependencies;
 mod serve;
 mod setup;
 mod site;
@@ -42,6 +43,9 @@ enum Command {
     /// Time the native model, PyTorch where installed, and the page in headless Chromium; measure
     /// the downloads. Prints one table, records it in docs/benchmarks/ and docs/BENCHMARKS.md.
     Bench(bench::BenchArgs),
+    /// Check the dependency policy offline: crates.io sources, allowed licences, no new duplicate
+    /// versions (the test command runs it too).
+    Deps,
 }
 
 fn main() -> Result<()> {
@@ -52,6 +56,7 @@ fn main() -> Result<()> {
         Command::Site(args) => site::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Deps => dependencies::run(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every test, through the interfaces users touch.
 //!
-//! 1. Rust unit and integration tests (model parity, preprocessing, the trainer's CLI end to end),
-//!    a compile check of the trainer's wgpu feature, and the sample data generator's tests.
+//! 1. The dependency policy (offline), Rust unit and integration tests (model parity,
+//!    preprocessing, the trainer's CLI end to end), a compile check of the trainer's wgpu feature,
+//!    and the sample data generator's tests.
 //! 2. The wasm build in headless Chromium (`wasm-bindgen-test`), on the CPU and WebGPU backends.
 //! 3. The page itself in headless Chromium (Playwright), against the dev server.
 
@@ -24,6 +25,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
     setup::run_all()?;
     let wanted = |stage: &str| args.only.as_deref().is_none_or(|only| only == stage);
     if wanted("rust") {
+        crate::dependencies::run()?;
         execute(Command::new("cargo").args(["test", "--workspace"]))?;
         // `--device wgpu` lives behind a cargo feature that the default build leaves out: keep it
         // compiling. (`cuda` cannot be compiled here: it downloads LLVM from GitHub; see README.)
