@@ -45,6 +45,10 @@ pub struct Manifest {
     /// Validation metrics at export.
     #[serde(default)]
     pub metrics: serde_json::Value,
+    /// Later evaluations by data folder name (`trainer eval --record`): what the model scores
+    /// on sets it never chose anything on, such as the sample's source-disjoint `test`.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub evaluations: serde_json::Value,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

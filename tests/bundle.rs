@@ -17,6 +17,7 @@ fn manifest(arch: Arch, weights: &[u8], dtype: WeightsDtype) -> Manifest {
         source_weights: String::new(),
         training: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
+        evaluations: serde_json::Value::Null,
     }
 }
 

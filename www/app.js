@@ -97,6 +97,7 @@ function showModel(loaded) {
     ['Accuracy when exported', percentOrNull(m.metrics?.accuracy)],
     ['Macro F1 when exported', percentOrNull(m.metrics?.macro_f1)],
     ['Per class when exported', perClassFacts(m.metrics?.per_class)],
+    ...recordedFacts(m.evaluations),
   ].filter(([, value]) => value !== null && value !== undefined && value !== '');
   ui.modelFacts.replaceChildren(...facts.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, String(value))]));
   ui.modelDetails.hidden = false;
@@ -112,6 +113,18 @@ function perClassFacts(perClass) {
   const entries = Object.entries(perClass).filter(([, figures]) => figures && typeof figures === 'object');
   if (entries.length === 0) return null;
   return entries.map(([name, f]) => `${name} P ${formatPercent(f.precision)} R ${formatPercent(f.recall)}`).join('; ');
+}
+
+/** One line per evaluation `trainer eval --record` wrote into the manifest: "accuracy 95.0%; logo P … R …; pointing game 90.0%". */
+function recordedFacts(evaluations) {
+  if (!evaluations || typeof evaluations !== 'object') return [];
+  return Object.entries(evaluations).map(([name, e]) => {
+    const rows = Array.isArray(e?.figures?.per_class) ? e.figures.per_class : [];
+    const parts = [`accuracy ${formatPercent(e?.figures?.accuracy)} (${e?.images} images)`];
+    parts.push(...rows.map((row) => `${row.class} P ${formatPercent(row.precision)} R ${formatPercent(row.recall)}`));
+    if (typeof e?.pointing_game?.score === 'number') parts.push(`pointing game ${formatPercent(e.pointing_game.score)}`);
+    return [`Recorded on "${name}"`, parts.join('; ')];
+  });
 }
 
 /** Disables what must not change while a model loads or a folder is evaluated. */

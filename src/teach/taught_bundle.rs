@@ -93,6 +93,7 @@ pub fn taught_bundle(
             "history": training.history(),
         }),
         metrics: ValidationMetrics::from_confusion(best_epoch, confusion, *val_loss).to_json(classes),
+        evaluations: serde_json::Value::Null,
     };
     Ok(Some((manifest, weights)))
 }

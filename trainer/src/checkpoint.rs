@@ -183,6 +183,7 @@ impl CheckpointState {
                 "images_per_second": last.map(|record| record.images_per_second),
             }),
             metrics,
+            evaluations: serde_json::Value::Null,
         }
     }
 }

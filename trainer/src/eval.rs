@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use effilens::Classifier;
+use effilens::bundle::{MANIFEST_FILE, Manifest};
 use effilens_evaluation::formats::{predictions_csv, predictions_txt, report_json};
 use effilens_evaluation::pointing::{PointingGame, parse_boxes};
 use effilens_evaluation::skip::skipped_text;
@@ -46,6 +47,10 @@ pub struct EvalArgs {
     /// of each boxed image's class peaks on its box (within 15 px).
     #[arg(long)]
     boxes: Option<PathBuf>,
+    /// Also record the figures in the bundle's `model.json`, under `evaluations.<the data
+    /// folder's name>` (replacing an earlier record of that name). --model must be a bundle.
+    #[arg(long, conflicts_with = "shard")]
+    record: bool,
     #[arg(long, default_value_t = 16)]
     batch_size: usize,
     /// Threads decoding images (0: one per core).
@@ -77,6 +82,9 @@ impl DecisionArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    if args.record && !Path::new(&args.model).join(MANIFEST_FILE).is_file() {
+        bail!("--record needs --model to be a bundle folder; {} has no {MANIFEST_FILE}", args.model);
+    }
     set_workers(args.workers)?;
     let classifier = load_classifier(&args.model, &args.checkpoint, &args.device.init()?)?;
     let classes = classifier.classes().to_vec();
@@ -100,7 +108,35 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         bail!("{}: no readable images of the model's classes ({})", args.data.display(), classes.join(", "));
     }
     report(&evaluation, &rule, args.out.as_deref())?;
+    if args.record {
+        record(Path::new(&args.model), &args.data, &evaluation, &rule)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the evaluation's figures into the bundle's manifest, leaving every other field as it was.
+fn record(bundle: &Path, data: &Path, evaluation: &Evaluation, rule: &DecisionRule) -> Result<()> {
+    let manifest_path = bundle.join(MANIFEST_FILE);
+    let Some(key) = data.canonicalize().ok().and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned())) else {
+        bail!("--record: {} has no folder name to record the figures under", data.display());
+    };
+    let text = std::fs::read_to_string(&manifest_path).with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    let mut manifest = Manifest::parse(&text).with_context(|| format!("{}", manifest_path.display()))?;
+    let summary = evaluation.summary(rule);
+    let entry = serde_json::json!({
+        "data": data.to_string_lossy(),
+        "images": evaluation.predictions.len(),
+        "decision": rule.describe(&evaluation.classes),
+        "figures": summary.figures(&evaluation.classes),
+        "pointing_game": evaluation.pointing_game,
+    });
+    if !manifest.evaluations.is_object() {
+        manifest.evaluations = serde_json::json!({});
+    }
+    manifest.evaluations[&key] = entry;
+    write_file_atomic(&manifest_path, (manifest.to_json() + "\n").as_bytes())?;
+    eprintln!("recorded in {} as evaluations.{key}", manifest_path.display());
+    Ok(())
 }
 
 /// Prints the summary and the skipped files, and writes the three report files when asked.

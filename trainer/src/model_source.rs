@@ -163,6 +163,7 @@ fn pth_model(path: &Path, arch: Arch, options: &CheckpointOptions, device: &Devi
         source_weights: path.display().to_string(),
         training: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
+        evaluations: serde_json::Value::Null,
     };
     Ok((manifest, model))
 }

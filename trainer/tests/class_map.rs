@@ -55,3 +55,31 @@ fn eval_plays_the_pointing_game_on_the_sample_boxes() {
     let error = error_line(&["eval", "--model", MODEL, "--data", &format!("{POSTERS}/others"), "--boxes", boxes]);
     assert!(error.contains("none of its files is among the evaluated images") || error.contains("no readable images"), "{error}");
 }
+
+#[test]
+fn eval_records_its_figures_in_the_bundle() {
+    let work = tempfile::tempdir().unwrap();
+    let bundle = work.path().join("logo");
+    std::fs::create_dir(&bundle).unwrap();
+    for file in ["model.json", "weights.bpk"] {
+        std::fs::copy(Path::new(MODEL).join(file), bundle.join(file)).unwrap();
+    }
+    let boxes = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample/boxes.csv");
+    let (ok, stdout, stderr) = common::trainer(&["eval", "--model", path(&bundle), "--data", POSTERS, "--boxes", boxes, "--record"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("as evaluations.val"), "{stderr}");
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(bundle.join("model.json")).unwrap()).unwrap();
+    let recorded = &manifest["evaluations"]["val"];
+    let printed = stdout.lines().find_map(|line| line.strip_prefix("accuracy ")).unwrap();
+    assert_eq!(format!("{:.4}", recorded["figures"]["accuracy"].as_f64().unwrap()), printed.split(' ').next().unwrap());
+    assert_eq!(recorded["images"], 60);
+    assert_eq!(recorded["pointing_game"]["images"], 30);
+    // Everything else is as it was, and the bundle still loads.
+    let original: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(Path::new(MODEL).join("model.json")).unwrap()).unwrap();
+    assert_eq!(manifest["weights"], original["weights"]);
+    assert_eq!(manifest["metrics"], original["metrics"]);
+    trainer_ok(&["eval", "--model", path(&bundle), "--data", POSTERS]);
+
+    let error = error_line(&["eval", "--model", "lite0", "--data", POSTERS, "--record"]);
+    assert_eq!(error, "error: --record needs --model to be a bundle folder; lite0 has no model.json");
+}
