@@ -60,6 +60,8 @@ test('?model= opens a linked bundle and shows where it came from', { skip, timeo
   const facts = await page.locator('#model-facts').textContent();
   assert.match(facts, /Loaded from\/some\/path\/models\/logo\/model\.json/);
   assert.match(facts, /Accuracy when exported/);
+  // What `trainer eval --record` wrote into the bundled model: its source-disjoint test score.
+  assert.match(facts, /Recorded on "test"accuracy \d+\.\d% \(80 images\); logo P \d+\.\d% R \d+\.\d%; others P .*; pointing game \d+\.\d%/);
   assert.equal(await page.locator('#model-select').inputValue(), 'linked');
   assertNoProblems(session);
   assertStayedInSite(session);

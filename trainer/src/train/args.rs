@@ -28,7 +28,7 @@ pub struct TrainArgs {
     /// Share of each class held out for validation when there is no --val-data.
     #[arg(long, default_value_t = 0.2)]
     pub val_fraction: f64,
-    /// Architecture [default: efficientnet-lite0].
+    /// Architecture [default: a --pretrained bundle's, else efficientnet-lite0].
     #[arg(long)]
     pub arch: Option<Arch>,
     /// Starting weights: `imagenet` (the arch's cached ImageNet weights; `cargo xtask setup`),
@@ -40,7 +40,7 @@ pub struct TrainArgs {
     /// Normalise as AdvProp checkpoints expect ([-1, 1]); B0–B7 only.
     #[arg(long)]
     pub advprop: bool,
-    /// Input resolution [default: the arch's].
+    /// Input resolution [default: a --pretrained bundle's, else the arch's].
     #[arg(long)]
     pub image_size: Option<usize>,
     #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Bytes, Device};
-use effilens::bundle::{MANIFEST_FILE, decode_weights};
+use effilens::bundle::{MANIFEST_FILE, Manifest, decode_weights};
 use effilens::teach::with_classifier_for;
 use effilens::model::weights::load_pytorch;
 use effilens::{Arch, EfficientNet, EfficientNetConfig, Preprocessor};
@@ -51,7 +51,7 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode> {
     };
     let settings = match &resumed {
         Some(checkpoint) => resume_settings(&args, &checkpoint.state.settings)?,
-        None => args.settings(),
+        None => with_bundle_defaults(args.settings()),
     };
     let arch = settings.arch.unwrap_or(Arch::Lite0);
     let image_size = settings.image_size.unwrap_or(arch.scaling().resolution);
@@ -212,6 +212,21 @@ fn initial_model(
     // The ImageNet classifier does not fit our classes: start it fresh (the seed's load_fc=False).
     let model = load_pytorch(config.init(device), &checkpoint, false)?;
     Ok((model, Vec::new(), format!("{arch} ImageNet weights from {}", checkpoint.display())))
+}
+
+/// Continuing from a bundle, the architecture and input size not given are the bundle's: what the
+/// page's Teach does, and what someone fine-tuning a 320 px model further expects.
+fn with_bundle_defaults(mut settings: TrainSettings) -> TrainSettings {
+    let path = PathBuf::from(&settings.pretrained);
+    let manifest = if path.is_dir() { path.join(MANIFEST_FILE) } else { path };
+    if manifest.file_name().is_some_and(|name| name == MANIFEST_FILE) {
+        // An unreadable bundle is reported where its weights are loaded.
+        if let Some(bundle) = std::fs::read_to_string(&manifest).ok().and_then(|text| Manifest::parse(&text).ok()) {
+            settings.arch.get_or_insert(bundle.arch);
+            settings.image_size.get_or_insert(bundle.image_size);
+        }
+    }
+    settings
 }
 
 /// `--pretrained <bundle>`: continue from a published bundle (`trainer export`'s, or the page's

@@ -287,7 +287,7 @@ fn table(run: &Value, previous: Option<&Value>) -> String {
     let sections = [
         ("native", native_title(run)),
         ("browser", browser_title(run)),
-        ("training", format!("Training the bundled model: {}", run["native"]["backend"].as_str().unwrap_or("the CPU"))),
+        ("training", format!("The bundled model's recipe on data/sample/train: {}", run["native"]["backend"].as_str().unwrap_or("the CPU"))),
         ("quality", "The bundled model's quality (higher is better)".into()),
         ("sizes", "Sizes".into()),
     ];
