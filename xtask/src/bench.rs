@@ -11,7 +11,8 @@
 //!    (teach.rs).
 //! 4. Training: the README's command that makes the bundled model, timed (full runs only).
 //! 5. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
-//! 6. Quality: the bundled model's accuracy and the pointing game of its class maps (quality.rs).
+//! 6. Quality: the bundled model's accuracy, precision, recall and the pointing game of its class
+//!    maps on the sample's held-out splits (quality.rs); `--quality` measures only these.
 //!
 //! Between the steps it times a cache line's round trip between two cores, which tells in which
 //! state a virtual machine whose cores sometimes share no cache ran each step (core_latency.rs).
@@ -51,6 +52,11 @@ pub struct BenchArgs {
     /// adding a GPU record, say).
     #[arg(long, conflicts_with = "quick")]
     render: bool,
+    /// Measure only the bundled model's quality (no timing affects it) into
+    /// docs/benchmarks/quality/<date and time>.json and rewrite the page: for a retrained model,
+    /// without the hour the timings take. A full run measures it too.
+    #[arg(long, conflicts_with_all = ["quick", "render"])]
+    quality: bool,
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
@@ -60,6 +66,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let latest = previous_run(&history, "~")?.context("no run recorded in docs/benchmarks/ to render")?;
         let stem = latest["time"].as_str().unwrap_or_default().replace(':', "-");
         return write_page(&root, &latest, previous_run(&history, &stem)?.as_ref());
+    }
+    if args.quality {
+        return quality_only(&root, &history);
     }
     setup::web_toolchain()?;
     setup::chromium()?;
@@ -157,11 +166,33 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     write_page(&root, &run, previous.as_ref())
 }
 
-/// `docs/BENCHMARKS.md` from the latest run, the one before it and the newest GPU record.
+/// `cargo xtask bench --quality`: the quality rows alone, recorded with the bundle they measured.
+fn quality_only(root: &Path, history: &Path) -> Result<()> {
+    execute(Command::new("cargo").args(["build", "--release", "--package", "trainer"]))?;
+    let trainer = crate::target_dir().join("release/trainer");
+    let work = crate::target_dir().join("bench");
+    std::fs::create_dir_all(&work)?;
+    let rows = quality::measure(&trainer, &work)?;
+    let time = output(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])).context("cannot read the time (date -u)")?;
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(root.join("www/models/logo/model.json"))?)?;
+    let record = json!({ "time": time.trim(), "weights_sha256": manifest["weights"]["sha256"], "rows": rows });
+    let folder = history.join("quality");
+    std::fs::create_dir_all(&folder)?;
+    let path = folder.join(format!("{}.json", time.trim().replace(':', "-")));
+    std::fs::write(&path, serde_json::to_string_pretty(&record)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
+    let latest = previous_run(history, "~")?.context("no run recorded in docs/benchmarks/ to render beside it")?;
+    let stem = latest["time"].as_str().unwrap_or_default().replace(':', "-");
+    write_page(root, &latest, previous_run(history, &stem)?.as_ref())
+}
+
+/// `docs/BENCHMARKS.md` from the latest run, the one before it, the newest GPU record and the
+/// newest quality record.
 fn write_page(root: &Path, latest: &Value, previous: Option<&Value>) -> Result<()> {
     let gpu = previous_run(&root.join("docs/benchmarks/gpu"), "~")?;
+    let quality = previous_run(&root.join("docs/benchmarks/quality"), "~")?;
     let page = root.join("docs/BENCHMARKS.md");
-    std::fs::write(&page, report::page(latest, previous, gpu.as_ref()))
+    std::fs::write(&page, report::page(latest, previous, gpu.as_ref(), quality.as_ref()))
         .with_context(|| format!("cannot write {}", page.display()))?;
     println!("wrote {}", page.display());
     Ok(())

@@ -14,8 +14,8 @@ use crate::command::execute;
 
 const SPLITS: &[(&str, &str)] = &[
     ("seen", "fresh posters from training's sources"),
-    ("val", "source-disjoint, chose the epoch"),
-    ("test", "source-disjoint, chose nothing"),
+    ("val", "source-disjoint, watched during training"),
+    ("test", "source-disjoint from training and val"),
 ];
 
 pub fn measure(trainer: &Path, work: &Path) -> Result<Vec<Value>> {

@@ -84,7 +84,7 @@ impl Run {
 
 /// `docs/BENCHMARKS.md`: how to read it, the latest run, the one before it, then the newest GPU
 /// record.
-pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>) -> String {
+pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>, quality: Option<&Value>) -> String {
     let mut page = String::from(
         "# Benchmarks\n\
          \n\
@@ -107,6 +107,10 @@ pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>) -> St
          previous run; it says slower or faster only when the median left the previous run's\n\
          range.\n",
     );
+    // A quality record newer than the latest run measured a model that run did not see.
+    if let Some(quality) = quality.filter(|quality| quality["time"].as_str() > latest["time"].as_str()) {
+        page += &format!("\n## The bundled model's quality: {}\n\n{}", quality["time"].as_str().unwrap_or_default(), quality_section(quality));
+    }
     page += &format!("\n## Latest: {}\n\n{}", heading(latest), run_section(latest, previous));
     match previous {
         Some(previous) => page += &format!("\n## Previous: {}\n\n{}", heading(previous), run_section(previous, None)),
@@ -117,6 +121,21 @@ pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>) -> St
         None => page += "\n## On a GPU\n\nNo GPU run is recorded in `docs/benchmarks/gpu/`.\n",
     }
     page
+}
+
+/// A `cargo xtask bench --quality` record: the bundled model's scores, newer than the timed runs below.
+fn quality_section(record: &Value) -> String {
+    let mut text = format!(
+        "`cargo xtask bench --quality`, measuring the bundle whose weights have SHA-256 `{}`; newer than the \
+         latest timed run below, whose quality rows measured the model of its day. Scores: higher is better.\n\n\
+         | figure | score |\n| --- | ---: |\n",
+        record["weights_sha256"].as_str().unwrap_or("unknown"),
+    );
+    for row in record["rows"].as_array().into_iter().flatten() {
+        let score = row["median"].as_f64().map_or_else(|| "—".to_owned(), |score| format!("{score:.3}"));
+        text += &format!("| {} | {score} |\n", row["label"].as_str().unwrap_or_default());
+    }
+    text
 }
 
 fn gpu_heading(record: &Value) -> String {
@@ -454,7 +473,7 @@ mod tests {
 
     /// The page of a one-row CPU run and `gpu`.
     fn page_with_gpu_record(gpu: &Value) -> String {
-        page(&run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]), None, Some(gpu))
+        page(&run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]), None, Some(gpu), None)
     }
 
     /// A `trainer bench --device flex --device wgpu` record of two benchmarks.
@@ -553,9 +572,24 @@ mod tests {
         assert!(text.contains("| wasm | 1.1 kB | — | — | +10.0 % **bigger** |"), "{text}");
         let same_size = run(vec![], None, vec![json!({ "section": "sizes", "id": "wasm", "label": "wasm", "unit": "bytes", "value": 1000.2 })]);
         assert!(run_section(&same_size, Some(&previous)).contains("| wasm | 1.0 kB | — | — | +0.0 % |"));
-        let page = page(&latest, Some(&previous), None);
+        let page = page(&latest, Some(&previous), None, None);
         assert!(page.find("## Latest: 2025-01-31").unwrap() < page.find("## Previous: 2025-01-31").unwrap());
         assert!(page.contains("No GPU run is recorded"), "{page}");
+    }
+
+    #[test]
+    fn a_quality_record_newer_than_the_latest_run_comes_first_and_an_older_one_not_at_all() {
+        let latest = run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]);
+        let label = "accuracy on data/sample/test (source-disjoint; 80 images)";
+        let record = |time: &str| {
+            json!({ "time": time, "weights_sha256": "abc", "rows": [{ "section": "quality", "id": "quality/test/accuracy", "unit": "score", "label": label, "median": 0.95 }] })
+        };
+        let newer = page(&latest, None, None, Some(&record("2099-01-01T00:00:00Z")));
+        assert!(newer.contains("## The bundled model's quality: 2099-01-01T00:00:00Z"), "{newer}");
+        assert!(newer.contains(&format!("| {label} | 0.950 |")), "{newer}");
+        assert!(newer.find("## The bundled model's quality").unwrap() < newer.find("## Latest").unwrap());
+        let older = page(&latest, None, None, Some(&record("2000-01-01T00:00:00Z")));
+        assert!(!older.contains("## The bundled model's quality"), "{older}");
     }
 
     #[test]
