@@ -43,7 +43,6 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 try:
@@ -56,8 +55,10 @@ except ImportError as _err:  # pragma: no cover - exercised by hand
     )
     sys.exit(3)
 
-from poster import _LANCZOS, LAYOUTS, Fonts, Mark, draw_badge, draw_band, draw_poster, plan  # noqa: E402,F401
-from svg_path import parse_path, path_bbox, rasterize_path  # noqa: E402,F401  (tests use them)
+from poster import LAYOUTS, Fonts, Mark, draw_badge, draw_band, draw_poster, plan  # noqa: E402,F401
+from svg_path import parse_path, rasterize_path  # noqa: E402,F401  (the tests reach them here)
+
+_LANCZOS = getattr(Image, "Resampling", Image).LANCZOS
 
 DEFAULT_SEED = 20240611
 DEFAULT_SOURCES = Path(os.environ.get("EFFILENS_SOURCES", "~/.cache/effilens/sources")).expanduser()
