@@ -9,7 +9,8 @@
 //!    of the forward-pass rows, where there is one.
 //!    Teach in the page has the native trainer making the same bundle as its reference
 //!    (teach.rs).
-//! 4. Training: the README's command that makes the bundled model, timed (full runs only).
+//! 4. Training: the bundled model's recipe on the committed data/sample/train, timed (full runs
+//!    only; training.rs).
 //! 5. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
 //! 6. Quality: the bundled model's accuracy, precision, recall and the pointing game of its class
 //!    maps on the sample's held-out splits (quality.rs); `--quality` measures only these.
@@ -63,9 +64,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let root = crate::root();
     let history = root.join("docs/benchmarks");
     if args.render {
-        let latest = previous_run(&history, "~")?.context("no run recorded in docs/benchmarks/ to render")?;
-        let stem = latest["time"].as_str().unwrap_or_default().replace(':', "-");
-        return write_page(&root, &latest, previous_run(&history, &stem)?.as_ref());
+        return render_page(&root, &history);
     }
     if args.quality {
         return quality_only(&root, &history);
@@ -181,7 +180,12 @@ fn quality_only(root: &Path, history: &Path) -> Result<()> {
     let path = folder.join(format!("{}.json", time.trim().replace(':', "-")));
     std::fs::write(&path, serde_json::to_string_pretty(&record)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote {}", path.display());
-    let latest = previous_run(history, "~")?.context("no run recorded in docs/benchmarks/ to render beside it")?;
+    render_page(root, history)
+}
+
+/// The page from the records alone: the newest run and the one before it.
+fn render_page(root: &Path, history: &Path) -> Result<()> {
+    let latest = previous_run(history, "~")?.context("no run recorded in docs/benchmarks/ to render")?;
     let stem = latest["time"].as_str().unwrap_or_default().replace(':', "-");
     write_page(root, &latest, previous_run(history, &stem)?.as_ref())
 }
