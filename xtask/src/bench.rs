@@ -14,6 +14,8 @@
 //! 5. Sizes: the wasm builds raw and gzipped, the logo bundle in f32 and f16.
 //! 6. Quality: the bundled model's accuracy, precision, recall and the pointing game of its class
 //!    maps on the sample's held-out splits (quality.rs); `--quality` measures only these.
+//! 7. The first start: `cargo xtask serve` on a fresh clone until the page answers and predicts
+//!    (full runs only; first_start.rs); `--first-start` measures only these.
 //!
 //! Between the steps it times a cache line's round trip between two cores, which tells in which
 //! state a virtual machine whose cores sometimes share no cache ran each step (core_latency.rs).
@@ -25,6 +27,7 @@
 //! `--render` rewrites the page from the records alone.
 
 mod core_latency;
+mod first_start;
 mod quality;
 mod report;
 mod sizes;
@@ -58,6 +61,10 @@ pub struct BenchArgs {
     /// without the hour the timings take. A full run measures it too.
     #[arg(long, conflicts_with_all = ["quick", "render"])]
     quality: bool,
+    /// Measure only the first start (`cargo xtask serve` on a fresh clone of this checkout's
+    /// commit, minutes) into docs/benchmarks/first-start/<date and time>.json and rewrite the page.
+    #[arg(long, conflicts_with_all = ["quick", "render", "quality"])]
+    first_start: bool,
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
@@ -68,6 +75,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     if args.quality {
         return quality_only(&root, &history);
+    }
+    if args.first_start {
+        return first_start_only(&root, &history);
     }
     setup::web_toolchain()?;
     setup::chromium()?;
@@ -119,6 +129,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     } else {
         Some(training::measure(&trainer, &work)?)
     };
+    // Last: it builds in a clone of its own, and nothing else runs beside it.
+    let first_start = if args.quick {
+        notes.push("quick run: the first start was not timed".to_owned());
+        Vec::new()
+    } else {
+        first_start::measure(&work)?
+    };
     let checkpoint = training.as_ref().map(|training| training.best_checkpoint.as_path());
     let (sizes, size_notes) = sizes::measure(&trainer, &work, wasm_profile, checkpoint)?;
     notes.extend(size_notes);
@@ -147,6 +164,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         teach_reference,
         training: training_rows,
         quality,
+        first_start,
         sizes,
         core_round_trips,
         notes,
@@ -172,15 +190,29 @@ fn quality_only(root: &Path, history: &Path) -> Result<()> {
     let work = crate::target_dir().join("bench");
     std::fs::create_dir_all(&work)?;
     let rows = quality::measure(&trainer, &work)?;
-    let time = output(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])).context("cannot read the time (date -u)")?;
     let manifest: Value = serde_json::from_str(&std::fs::read_to_string(root.join("www/models/logo/model.json"))?)?;
-    let record = json!({ "time": time.trim(), "weights_sha256": manifest["weights"]["sha256"], "rows": rows });
-    let folder = history.join("quality");
-    std::fs::create_dir_all(&folder)?;
-    let path = folder.join(format!("{}.json", time.trim().replace(':', "-")));
+    partial_record(root, &history.join("quality"), json!({ "weights_sha256": manifest["weights"]["sha256"], "rows": rows }))
+}
+
+/// `cargo xtask bench --first-start`: the first-start rows alone, recorded with the commit they
+/// measured (the clone's).
+fn first_start_only(root: &Path, history: &Path) -> Result<()> {
+    let work = crate::target_dir().join("bench");
+    std::fs::create_dir_all(&work)?;
+    let commit = output(Command::new("git").args(["rev-parse", "--short", "HEAD"])).context("cannot read the commit (git rev-parse)")?;
+    let rows = first_start::measure(&work)?;
+    partial_record(root, &history.join("first-start"), json!({ "commit": commit, "rows": rows }))
+}
+
+/// Writes `record`, stamped with the time, into `folder`/<time>.json, and rewrites the page.
+fn partial_record(root: &Path, folder: &Path, mut record: Value) -> Result<()> {
+    let time = output(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])).context("cannot read the time (date -u)")?;
+    record["time"] = json!(time);
+    std::fs::create_dir_all(folder)?;
+    let path = folder.join(format!("{}.json", time.replace(':', "-")));
     std::fs::write(&path, serde_json::to_string_pretty(&record)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote {}", path.display());
-    render_page(root, history)
+    render_page(root, &root.join("docs/benchmarks"))
 }
 
 /// The page from the records alone: the newest run and the one before it.
@@ -195,8 +227,9 @@ fn render_page(root: &Path, history: &Path) -> Result<()> {
 fn write_page(root: &Path, latest: &Value, previous: Option<&Value>) -> Result<()> {
     let gpu = previous_run(&root.join("docs/benchmarks/gpu"), "~")?;
     let quality = previous_run(&root.join("docs/benchmarks/quality"), "~")?;
+    let first_start = previous_run(&root.join("docs/benchmarks/first-start"), "~")?;
     let page = root.join("docs/BENCHMARKS.md");
-    std::fs::write(&page, report::page(latest, previous, gpu.as_ref(), quality.as_ref()))
+    std::fs::write(&page, report::page(latest, previous, gpu.as_ref(), quality.as_ref(), first_start.as_ref()))
         .with_context(|| format!("cannot write {}", page.display()))?;
     println!("wrote {}", page.display());
     Ok(())

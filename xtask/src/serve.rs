@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
+use crate::setup;
 use crate::web_build::{self, BuildArgs};
 
 #[derive(clap::Args)]
@@ -36,22 +37,38 @@ pub struct ServeArgs {
     no_opt: bool,
 }
 
-/// Builds what the page needs to answer, serves it, and builds the threaded CPU and WebGPU builds
-/// while it serves: a first start waits for one build, not three. Until they are there, the page
-/// runs on one thread (and on the CPU where it would pick WebGPU); a reload picks them up.
+/// Builds what the page needs to answer, serves it, and builds the rest while it serves: a first
+/// start waits for one build, not three. Until they are there, the page runs on one thread (and
+/// on the CPU where it would pick WebGPU); a reload picks them up.
+///
+/// On a fresh clone (no dev build yet) the first build is the quick `first-start` profile, and
+/// the dev builds, the one-thread CPU build included, follow in the background.
 pub fn run(args: &ServeArgs) -> Result<()> {
     let build = BuildArgs { profile: args.profile.clone(), no_opt: args.no_opt || args.profile == "dev" };
+    let quick_first = !args.no_build && build.profile == "dev" && !web_build::compiled("dev");
     if !args.no_build {
-        crate::setup::web_toolchain()?;
-        web_build::first(&build)?;
+        setup::wasm_toolchain()?;
+        if !build.no_opt {
+            setup::npm_packages()?; // binaryen's wasm-opt
+        }
+        if quick_first {
+            println!("a first start: building a quick version of the page first (a few minutes), the full builds while it is served");
+            web_build::first(&BuildArgs { profile: web_build::FIRST_START.into(), no_opt: true })?;
+        } else {
+            web_build::first(&build)?;
+        }
     }
     let (url, handle) = spawn(args.port)?;
     println!("effilens is served at {url}  (Ctrl-C stops it)");
     if !args.no_build {
-        println!("building the threaded CPU and the WebGPU builds meanwhile; the page runs on one CPU thread until then");
-        std::thread::spawn(move || match web_build::rest(&build) {
-            Ok(()) => println!("the threaded CPU and WebGPU builds are ready: reload the page to use them ({url})"),
-            Err(error) => eprintln!("the threaded CPU and WebGPU builds failed ({error:#}); the page keeps running on one CPU thread"),
+        let what = if quick_first { "the full builds (CPU, threaded CPU, WebGPU)" } else { "the threaded CPU and WebGPU builds" };
+        println!("building {what} meanwhile; reload the page when they are ready");
+        std::thread::spawn(move || {
+            let built = setup::threads_toolchain().and_then(|()| if quick_first { web_build::run(&build) } else { web_build::rest(&build) });
+            match built {
+                Ok(()) => println!("{what} are ready: reload the page to use them ({url})"),
+                Err(error) => eprintln!("{what} failed ({error:#}); the page keeps running as it is"),
+            }
         });
     }
     handle.join().map_err(|_| anyhow!("the server thread panicked"))

@@ -31,13 +31,20 @@ fn deploy_tools() -> Result<()> {
     Ok(())
 }
 
-/// What building the page needs: the wasm target, the matching wasm-bindgen, and npm's
-/// packages (binaryen's wasm-opt; Playwright for the page tests).
+/// What building the page needs: the wasm target, the matching wasm-bindgen, nightly's standard
+/// library source (the threaded build), and npm's packages (binaryen's wasm-opt; Playwright for
+/// the page tests).
 pub fn web_toolchain() -> Result<()> {
-    wasm_target()?;
-    nightly_std_source()?;
-    wasm_bindgen()?;
+    wasm_toolchain()?;
+    threads_toolchain()?;
     npm_packages()
+}
+
+/// What a one-thread wasm build and its bindings need: the wasm target and the matching
+/// wasm-bindgen (`cargo xtask serve` starts with this alone).
+pub fn wasm_toolchain() -> Result<()> {
+    wasm_target()?;
+    wasm_bindgen()
 }
 
 pub fn run() -> Result<()> {
@@ -56,7 +63,7 @@ fn wasm_target() -> Result<()> {
 
 /// The threaded wasm build rebuilds the standard library with atomics: nightly Rust and the
 /// standard library's source (web_build.rs).
-fn nightly_std_source() -> Result<()> {
+pub fn threads_toolchain() -> Result<()> {
     let toolchains = output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
     if !toolchains.lines().any(|line| line.starts_with("nightly")) {
         return execute(Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]).args([
@@ -109,7 +116,7 @@ pub fn chromium() -> Result<()> {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-fn npm_packages() -> Result<()> {
+pub fn npm_packages() -> Result<()> {
     if crate::root().join("node_modules/playwright-core").is_dir() {
         return Ok(());
     }

@@ -82,7 +82,10 @@ pub fn write(models: &[PathBuf], out: &Path) -> Result<PathBuf> {
         }
         std::fs::remove_dir_all(out).with_context(|| format!("cannot replace {}", out.display()))?;
     }
-    copy_dir(&www, out, &|relative| relative != Path::new("models"))?;
+    // Not the models (the chosen bundles replace them), nor what a build left half done in
+    // www/pkg/ (`.cpu.new`, web_build.rs).
+    let hidden = |relative: &Path| relative.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.'));
+    copy_dir(&www, out, &|relative| relative != Path::new("models") && !hidden(relative))?;
     let mut index = Vec::new();
     let mut ids: Vec<String> = Vec::new();
     for (dir, manifest) in &bundles {

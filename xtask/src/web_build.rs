@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::command::execute;
 use crate::setup::WASM_TARGET;
@@ -69,6 +69,17 @@ pub fn first(args: &BuildArgs) -> Result<()> {
     builds(args, &BUILDS[..1])
 }
 
+/// The profile of [`first`] on a fresh clone: dependencies at opt-level 1 and proc macros at 0
+/// (Cargo.toml, `first-start`), about half the dev profile's compile time, for a page that
+/// answers in minutes and then runs slower until the dev builds replace it.
+pub const FIRST_START: &str = "first-start";
+
+/// Whether `profile`'s one-thread CPU build was ever compiled in this target folder: then a
+/// rebuild is incremental, and quick in that profile too.
+pub fn compiled(profile: &str) -> bool {
+    built_wasm(&BUILDS[0], profile).is_file()
+}
+
 /// The threaded CPU and the WebGPU builds.
 pub fn rest(args: &BuildArgs) -> Result<()> {
     builds(args, &BUILDS[1..])
@@ -92,14 +103,41 @@ fn builds(args: &BuildArgs, builds: &[WasmBuild]) -> Result<()> {
             }
         }
         execute(&mut cargo)?;
-        let out_dir = crate::root().join("www/pkg").join(build.name);
-        execute(
-            Command::new("wasm-bindgen")
-                .args(["--target", "web", "--no-typescript", "--out-name", "effilens", "--out-dir"])
-                .arg(&out_dir)
-                .arg(built_wasm(build, &args.profile)),
-        )?;
-        optimise(args, &out_dir.join("effilens_bg.wasm"))?;
+        publish(build.name, |out_dir| {
+            execute(
+                Command::new("wasm-bindgen")
+                    .args(["--target", "web", "--no-typescript", "--out-name", "effilens", "--out-dir"])
+                    .arg(out_dir)
+                    .arg(built_wasm(build, &args.profile)),
+            )?;
+            optimise(args, &out_dir.join("effilens_bg.wasm"))
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes `www/pkg/<name>/` with `write` into a folder beside it, then swaps the two: a page
+/// that `serve` answers while a build replaces another never loads one build's JavaScript with
+/// the other's wasm.
+fn publish(name: &str, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    publish_in(&crate::root().join("www/pkg"), name, write)
+}
+
+fn publish_in(pkg: &Path, name: &str, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let (staged, target, old) = (pkg.join(format!(".{name}.new")), pkg.join(name), pkg.join(format!(".{name}.old")));
+    for leftover in [&staged, &old] {
+        if leftover.exists() {
+            std::fs::remove_dir_all(leftover).with_context(|| format!("cannot remove {}", leftover.display()))?;
+        }
+    }
+    std::fs::create_dir_all(&staged)?;
+    write(&staged)?;
+    if target.exists() {
+        std::fs::rename(&target, &old).with_context(|| format!("cannot move {} aside", target.display()))?;
+    }
+    std::fs::rename(&staged, &target).with_context(|| format!("cannot move {} into place", staged.display()))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
     }
     Ok(())
 }
@@ -109,14 +147,15 @@ fn evaluation_core(args: &BuildArgs) -> Result<()> {
     execute(Command::new("cargo").args(["build", "--package", "effilens-evaluation", "--lib", "--features", "web", "--target", WASM_TARGET, "--profile", &args.profile]))?;
     let dir = if args.profile == "dev" { "debug" } else { &args.profile };
     let built = crate::target_dir().join(WASM_TARGET).join(dir).join("effilens_evaluation.wasm");
-    let out_dir = crate::root().join("www/pkg/evaluation");
-    execute(
-        Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-name", "effilens_evaluation", "--out-dir"])
-            .arg(&out_dir)
-            .arg(built),
-    )?;
-    optimise(args, &out_dir.join("effilens_evaluation_bg.wasm"))
+    publish("evaluation", |out_dir| {
+        execute(
+            Command::new("wasm-bindgen")
+                .args(["--target", "web", "--no-typescript", "--out-name", "effilens_evaluation", "--out-dir"])
+                .arg(out_dir)
+                .arg(&built),
+        )?;
+        optimise(args, &out_dir.join("effilens_evaluation_bg.wasm"))
+    })
 }
 
 fn optimise(args: &BuildArgs, wasm: &Path) -> Result<()> {
@@ -137,4 +176,29 @@ fn target_dir(build: &WasmBuild) -> PathBuf {
 fn built_wasm(build: &WasmBuild, profile: &str) -> PathBuf {
     let dir = if profile == "dev" { "debug" } else { profile };
     target_dir(build).join(WASM_TARGET).join(dir).join("effilens.wasm")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_build_replaces_the_previous_one_whole_and_a_failed_one_leaves_it_alone() {
+        let pkg = std::env::temp_dir().join(format!("effilens-publish-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&pkg);
+        let write = |text: &'static str| move |dir: &Path| Ok(std::fs::write(dir.join("effilens.js"), text)?);
+        publish_in(&pkg, "cpu", write("one")).unwrap();
+        std::fs::write(pkg.join("cpu/stale.wasm"), "from the first build").unwrap();
+        publish_in(&pkg, "cpu", write("two")).unwrap();
+        assert_eq!(std::fs::read_to_string(pkg.join("cpu/effilens.js")).unwrap(), "two");
+        assert!(!pkg.join("cpu/stale.wasm").exists(), "a file of the previous build survived");
+
+        let failed = publish_in(&pkg, "cpu", |_: &Path| anyhow::bail!("wasm-bindgen failed"));
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(pkg.join("cpu/effilens.js")).unwrap(), "two");
+        publish_in(&pkg, "cpu", write("three")).unwrap(); // the failed attempt's leftovers are cleared
+        let names: Vec<_> = std::fs::read_dir(&pkg).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+        assert_eq!(names, ["cpu"]);
+        std::fs::remove_dir_all(&pkg).unwrap();
+    }
 }

@@ -26,6 +26,8 @@ pub struct Run {
     pub training: Vec<Value>,
     /// The bundled model's accuracy and pointing game (rows of section "quality").
     pub quality: Vec<Value>,
+    /// `cargo xtask serve` on a fresh clone (rows of section "first-start"), where it ran.
+    pub first_start: Vec<Value>,
     pub sizes: Vec<Value>,
     /// A cache line's round trip between two cores (ns), taken between the steps, with when.
     pub core_round_trips: Vec<(String, f64)>,
@@ -47,6 +49,7 @@ impl Run {
         rows.extend(rows_of(&self.browser).into_iter().map(|row| with_reference(in_section(row, "browser"), &onnx_runtime_rows)));
         rows.extend(self.training);
         rows.extend(self.quality);
+        rows.extend(self.first_start);
         rows.extend(self.sizes);
 
         let mut versions = self.versions;
@@ -84,7 +87,7 @@ impl Run {
 
 /// `docs/BENCHMARKS.md`: how to read it, the latest run, the one before it, then the newest GPU
 /// record.
-pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>, quality: Option<&Value>) -> String {
+pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>, quality: Option<&Value>, first_start: Option<&Value>) -> String {
     let mut page = String::from(
         "# Benchmarks\n\
          \n\
@@ -110,6 +113,9 @@ pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>, quali
     // A quality record newer than the latest run measured a model that run did not see.
     if let Some(quality) = quality.filter(|quality| quality["time"].as_str() > latest["time"].as_str()) {
         page += &format!("\n## The bundled model's quality: {}\n\n{}", quality["time"].as_str().unwrap_or_default(), quality_section(quality));
+    }
+    if let Some(first_start) = first_start.filter(|record| record["time"].as_str() > latest["time"].as_str()) {
+        page += &format!("\n## The first start: {}\n\n{}", first_start["time"].as_str().unwrap_or_default(), first_start_section(first_start));
     }
     page += &format!("\n## Latest: {}\n\n{}", heading(latest), run_section(latest, previous));
     match previous {
@@ -137,6 +143,23 @@ fn quality_section(record: &Value) -> String {
     }
     text
 }
+
+/// A `cargo xtask bench --first-start` record, newer than the timed runs below.
+fn first_start_section(record: &Value) -> String {
+    let mut text = format!(
+        "`cargo xtask bench --first-start` at commit `{}`, newer than the latest timed run below: {FIRST_START_SETTING}. \
+         Seconds, lower is better.\n\n| step | s |\n| --- | ---: |\n",
+        record["commit"].as_str().unwrap_or("unknown"),
+    );
+    for row in record["rows"].as_array().into_iter().flatten() {
+        let seconds = row["median"].as_f64().map_or_else(|| "—".to_owned(), |seconds| format!("{seconds:.0}"));
+        text += &format!("| {} | {seconds} |\n", row["label"].as_str().unwrap_or_default());
+    }
+    text
+}
+
+/// What the first-start rows measure, for their headings.
+const FIRST_START_SETTING: &str = "a fresh clone with an empty target folder, set-up done (toolchains and crates cached)";
 
 fn gpu_heading(record: &Value) -> String {
     let date = record["time"].as_str().and_then(|time| time.get(..10)).unwrap_or("undated");
@@ -308,6 +331,7 @@ fn table(run: &Value, previous: Option<&Value>) -> String {
         ("browser", browser_title(run)),
         ("training", format!("The bundled model's recipe on data/sample/train: {}", run["native"]["backend"].as_str().unwrap_or("the CPU"))),
         ("quality", "The bundled model's quality (higher is better)".into()),
+        ("first-start", format!("The first start: {FIRST_START_SETTING}")),
         ("sizes", "Sizes".into()),
     ];
     for (section, title) in sections {
@@ -473,7 +497,7 @@ mod tests {
 
     /// The page of a one-row CPU run and `gpu`.
     fn page_with_gpu_record(gpu: &Value) -> String {
-        page(&run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]), None, Some(gpu), None)
+        page(&run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]), None, Some(gpu), None, None)
     }
 
     /// A `trainer bench --device flex --device wgpu` record of two benchmarks.
@@ -512,6 +536,7 @@ mod tests {
             teach_reference: stats("browser/teach/cpu-threads", "s", 8.0, 7.0, 9.0),
             training: vec![],
             quality: vec![],
+            first_start: vec![],
             sizes,
             core_round_trips: vec![("before the native rows".into(), 64.4), ("after them".into(), 312.0)],
             notes: vec!["a run note".into()],
@@ -572,7 +597,7 @@ mod tests {
         assert!(text.contains("| wasm | 1.1 kB | — | — | +10.0 % **bigger** |"), "{text}");
         let same_size = run(vec![], None, vec![json!({ "section": "sizes", "id": "wasm", "label": "wasm", "unit": "bytes", "value": 1000.2 })]);
         assert!(run_section(&same_size, Some(&previous)).contains("| wasm | 1.0 kB | — | — | +0.0 % |"));
-        let page = page(&latest, Some(&previous), None, None);
+        let page = page(&latest, Some(&previous), None, None, None);
         assert!(page.find("## Latest: 2025-01-31").unwrap() < page.find("## Previous: 2025-01-31").unwrap());
         assert!(page.contains("No GPU run is recorded"), "{page}");
     }
@@ -584,12 +609,27 @@ mod tests {
         let record = |time: &str| {
             json!({ "time": time, "weights_sha256": "abc", "rows": [{ "section": "quality", "id": "quality/test/accuracy", "unit": "score", "label": label, "median": 0.95 }] })
         };
-        let newer = page(&latest, None, None, Some(&record("2099-01-01T00:00:00Z")));
+        let newer = page(&latest, None, None, Some(&record("2099-01-01T00:00:00Z")), None);
         assert!(newer.contains("## The bundled model's quality: 2099-01-01T00:00:00Z"), "{newer}");
         assert!(newer.contains(&format!("| {label} | 0.950 |")), "{newer}");
         assert!(newer.find("## The bundled model's quality").unwrap() < newer.find("## Latest").unwrap());
-        let older = page(&latest, None, None, Some(&record("2000-01-01T00:00:00Z")));
+        let older = page(&latest, None, None, Some(&record("2000-01-01T00:00:00Z")), None);
         assert!(!older.contains("## The bundled model's quality"), "{older}");
+    }
+
+    #[test]
+    fn a_first_start_record_newer_than_the_latest_run_comes_first_with_its_commit() {
+        let latest = run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]);
+        let record = |time: &str| {
+            json!({ "time": time, "commit": "abc1234", "rows": [{ "section": "first-start", "id": "first-start/served", "unit": "s", "label": "until the page answers", "median": 251.4 }] })
+        };
+        let newer = page(&latest, None, None, None, Some(&record("2099-01-01T00:00:00Z")));
+        assert!(newer.contains("## The first start: 2099-01-01T00:00:00Z"), "{newer}");
+        assert!(newer.contains("at commit `abc1234`"), "{newer}");
+        assert!(newer.contains("| until the page answers | 251 |"), "{newer}");
+        assert!(newer.find("## The first start").unwrap() < newer.find("## Latest").unwrap());
+        let older = page(&latest, None, None, None, Some(&record("2000-01-01T00:00:00Z")));
+        assert!(!older.contains("## The first start"), "{older}");
     }
 
     #[test]
