@@ -25,6 +25,8 @@ pub struct BuildArgs {
 pub struct WasmBuild {
     /// Its folder under `www/pkg/`, which the page's worker imports.
     pub name: &'static str,
+    /// The package (under `wasm/`) that links it into one module.
+    package: &'static str,
     features: &'static [&'static str],
     /// Runs burn's CPU kernels on a rayon pool of Web Workers. Shared wasm memory needs the
     /// standard library rebuilt with atomics, which only nightly Rust does (`-Z build-std`).
@@ -32,9 +34,9 @@ pub struct WasmBuild {
 }
 
 pub const BUILDS: [WasmBuild; 3] = [
-    WasmBuild { name: "cpu", features: &[], threads: false },
-    WasmBuild { name: "cpu-threads", features: &["threads"], threads: true },
-    WasmBuild { name: "webgpu", features: &["webgpu"], threads: false },
+    WasmBuild { name: "cpu", package: "effilens-wasm-cpu", features: &[], threads: false },
+    WasmBuild { name: "cpu-threads", package: "effilens-wasm-cpu", features: &["threads"], threads: true },
+    WasmBuild { name: "webgpu", package: "effilens-wasm-webgpu", features: &[], threads: false },
 ];
 
 /// The flags `.cargo/config.toml` gives every wasm build, plus atomics for every crate, the
@@ -89,7 +91,7 @@ fn builds(args: &BuildArgs, builds: &[WasmBuild]) -> Result<()> {
     for build in builds {
         let mut cargo = Command::new("cargo");
         cargo.args(if build.threads { &["+nightly", "rustc"][..] } else { &["build"][..] });
-        cargo.args(["--package", "effilens", "--lib", "--target", WASM_TARGET, "--profile", &args.profile]);
+        cargo.args(["--package", build.package, "--lib", "--target", WASM_TARGET, "--profile", &args.profile]);
         if !build.features.is_empty() {
             cargo.args(["--features", &build.features.join(",")]);
         }
@@ -144,7 +146,17 @@ fn publish_in(pkg: &Path, name: &str, write: impl FnOnce(&Path) -> Result<()>) -
 
 /// The evaluation core: labeling, metrics, table and downloads, the same Rust as `trainer eval`.
 fn evaluation_core(args: &BuildArgs) -> Result<()> {
-    execute(Command::new("cargo").args(["build", "--package", "effilens-evaluation", "--lib", "--features", "web", "--target", WASM_TARGET, "--profile", &args.profile]))?;
+    // A cdylib only here: as the trainer's and the main crate's dependency it is an rlib without
+    // `web`, which cargo caches apart (a local package's cdylib has one cache slot whatever its
+    // features, and building both would rebuild each other).
+    execute(Command::new("cargo").args(["rustc", "--package", "effilens-evaluation", "--lib", "--crate-type", "cdylib"]).args([
+        "--features",
+        "web",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        &args.profile,
+    ]))?;
     let dir = if args.profile == "dev" { "debug" } else { &args.profile };
     let built = crate::target_dir().join(WASM_TARGET).join(dir).join("effilens_evaluation.wasm");
     publish("evaluation", |out_dir| {
@@ -175,7 +187,7 @@ fn target_dir(build: &WasmBuild) -> PathBuf {
 
 fn built_wasm(build: &WasmBuild, profile: &str) -> PathBuf {
     let dir = if profile == "dev" { "debug" } else { profile };
-    target_dir(build).join(WASM_TARGET).join(dir).join("effilens.wasm")
+    target_dir(build).join(WASM_TARGET).join(dir).join(format!("{}.wasm", build.package.replace('-', "_")))
 }
 
 #[cfg(test)]

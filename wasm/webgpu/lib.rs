@@ -1,0 +1,4 @@
+//! effilens as the page's WebGPU module: its `wasm_bindgen` exports, linked into one cdylib.
+
+#[cfg(target_arch = "wasm32")]
+pub use effilens;
