@@ -152,7 +152,7 @@ fn first_start_section(record: &Value) -> String {
         record["commit"].as_str().unwrap_or("unknown"),
     );
     for row in record["rows"].as_array().into_iter().flatten() {
-        let seconds = row["median"].as_f64().map_or_else(|| "—".to_owned(), |seconds| format!("{seconds:.0}"));
+        let seconds = row["median"].as_f64().map_or_else(|| "—".to_owned(), |s| if s < 10.0 { format!("{s:.1}") } else { format!("{s:.0}") });
         text += &format!("| {} | {seconds} |\n", row["label"].as_str().unwrap_or_default());
     }
     text
