@@ -55,11 +55,30 @@ async fn webgpu_device() -> Result<Device, String> {
     if let Some(device) = WEBGPU.with_borrow(Clone::clone) {
         return Ok(device);
     }
-    let device = Device::wgpu_options()
+    let (device, setup) = Device::wgpu_options()
         .graphics_api(WgpuBackend::WebGpu)
-        .init_async()
+        .init_with_setup_async()
         .await
         .map_err(|error| format!("WebGPU is not available: {error}"))?;
+    // A device is lost to a driver reset, a crashed GPU process, a phone reclaiming memory: say
+    // so at once, rather than leave the next request waiting on a queue that never answers.
+    setup.device.set_device_lost_callback(|reason, message| {
+        let message = message.trim().trim_end_matches('.');
+        let why = if message.is_empty() { format!("{reason:?}") } else { message.to_owned() };
+        WEBGPU_LOST.with(|hook| hook.get().map(|hook| hook(&why)));
+    });
     WEBGPU.with_borrow_mut(|slot| *slot = Some(device.clone()));
     Ok(device)
+}
+
+#[cfg(feature = "webgpu")]
+thread_local! {
+    static WEBGPU_LOST: std::cell::Cell<Option<fn(&str)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Has `hook` called with the browser's reason when the WebGPU device is lost (the page's
+/// worker passes it on to the page, which moves to the CPU).
+#[cfg(feature = "webgpu")]
+pub fn on_webgpu_lost(hook: fn(&str)) {
+    WEBGPU_LOST.with(|slot| slot.set(Some(hook)));
 }

@@ -24,10 +24,17 @@ class WorkerConnection {
   #nextId = 1;
   #broken = null;
 
-  constructor() {
+  /** `onLost(error)`: the worker's WebGPU device is gone; its requests have failed with `error`. */
+  constructor({ onLost = () => {} } = {}) {
     this.#worker = new Worker(WORKER_URL, { type: 'module', name: 'effilens-inference' });
     this.#worker.onmessage = (event) => {
       const reply = event.data;
+      if (reply.type === 'webgpuLost') {
+        const error = new ClassifierError({ message: `the WebGPU device was lost: ${reply.reason}`, kind: 'backend', fatal: true });
+        this.#stop(error);
+        onLost(error);
+        return;
+      }
       const pending = this.#pending.get(reply.id);
       if (!pending) return;
       this.#pending.delete(reply.id);
@@ -111,7 +118,8 @@ export class ClassifierClient extends EventTarget {
   #freshConnection() {
     if (this.#connection && this.#fresh) return this.#connection;
     this.#connection?.terminate();
-    this.#connection = new WorkerConnection();
+    const connection = new WorkerConnection({ onLost: (error) => this.#recoverFrom(connection, error).catch(() => {}) });
+    this.#connection = connection;
     this.#fresh = true;
     return this.#connection;
   }
@@ -153,12 +161,13 @@ export class ClassifierClient extends EventTarget {
    */
   async loadBundle(bundle, backend) {
     if (!this.loaded) return this.start(backend, bundle);
+    const connection = this.#connection;
     try {
-      await this.#loadInto(this.#connection, this.loaded.backend, bundle);
+      await this.#loadInto(connection, this.loaded.backend, bundle);
     } catch (error) {
       // Not retried: the same files would fail the same way. But if the worker died with them,
       // bring the previous model back up before reporting.
-      if (this.#needsRecovery(error)) await this.#recover(error);
+      if (this.#needsRecovery(error)) await this.#recoverFrom(connection, error);
       throw error;
     }
     return this.loaded;
@@ -229,6 +238,7 @@ export class ClassifierClient extends EventTarget {
     if (!this.#connection || !this.loaded) {
       throw new ClassifierError({ message: 'no model is loaded yet', kind: 'backend' });
     }
+    const connection = this.#connection;
     try {
       return await run();
     } catch (error) {
@@ -240,14 +250,28 @@ export class ClassifierClient extends EventTarget {
         throw error;
       }
       if (!this.#needsRecovery(error)) throw error;
-      await this.#recover(error);
+      await this.#recoverFrom(connection, error);
       if (!retry) throw error;
       return run();
     }
   }
 
-  /** A reload after a cancel, which the next request waits for. */
+  /** A reload after a cancel or a failure, which the next request waits for. */
   #restarting = Promise.resolve();
+  /** The connection whose failure #restarting recovers from. */
+  #failed = null;
+
+  /**
+   * Recovers from `connection`'s failure once: its lost device and the requests that failed with
+   * it wait for the same reload. A connection already replaced needs nothing more.
+   */
+  #recoverFrom(connection, error) {
+    if (connection === this.#connection && connection !== this.#failed && this.loaded) {
+      this.#failed = connection;
+      this.#restarting = this.#recover(error);
+    }
+    return this.#restarting;
+  }
 
   /** A WebGPU failure of any kind, or a crashed (trapped) wasm instance on CPU. */
   #needsRecovery(error) {

@@ -28,6 +28,8 @@
 //   { id, type: 'teachAdd', files, classes, heldOut }   { id, ok, results: (null | string | { unreadable })[], counts }
 //   { id, type: 'teachEpoch' }                          { id, ok, epoch: HeadEpoch | null }
 //   { id, type: 'teachFinish', name }                   { id, ok, probabilities: Float32Array[], manifestText, weights, memoryBytes }
+// Unasked, on the WebGPU build: { type: 'webgpuLost', reason } when the browser took the device
+// away; nothing that worker runs on WebGPU will answer after it.
 // On failure: { id, ok: false, error: { message, kind, fatal } } where kind is
 //   'image'   – this image cannot be read or decoded (not the backend's fault),
 //   'bundle'  – the model files cannot be fetched/read, or the Rust side rejected them,
@@ -116,6 +118,8 @@ async function ensureWasm(backend) {
     }
   }
   [wasm, wasmBackend, wasmThreads] = [await importBuild(backend), backend, 1];
+  // The browser may take the GPU away at any time: tell the page, unasked (no id).
+  wasm.onWebGpuLost?.((reason) => self.postMessage({ type: 'webgpuLost', reason }));
 }
 
 async function fetchBytes(url) {

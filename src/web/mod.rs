@@ -3,9 +3,12 @@
 //!
 //! - `classifier`: a loaded bundle that classifies images ([`crate::Classifier`]).
 //! - `teacher`: a Teach session ([`crate::teach::TeachSession`]).
+//! - `webgpu_lost`: the page hears when the WebGPU device is lost.
 
 mod classifier;
 mod teacher;
+#[cfg(feature = "webgpu")]
+mod webgpu_lost;
 
 use wasm_bindgen::prelude::*;
 

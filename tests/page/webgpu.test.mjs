@@ -1,6 +1,6 @@
 // WebGPU, software-rendered (SwiftShader, seconds per image): forced with ?backend=webgpu and
-// kept to one image. Also: switching to CPU from the page, and falling back to CPU when the
-// WebGPU build cannot start.
+// kept to one image. Also: switching to CPU from the page, falling back to CPU when the WebGPU
+// build cannot start, and moving to CPU when the browser takes the device away.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -91,6 +91,59 @@ test('falls back to CPU, and says so, when the WebGPU build cannot start', { ski
   // The 404 of the broken build is a page problem we caused on purpose; nothing else may be.
   assert.deepEqual(session.problems.filter((p) => !/pkg\/webgpu/.test(p)), []);
   assert.deepEqual(session.dialogs, []);
+  assertStayedLocal(session);
+  await session.context.close();
+});
+
+/**
+ * Prepended to worker.js: keeps the WebGPU device the build asks for and destroys it when the
+ * page broadcasts "lose the device", as a driver reset or a crashed GPU process would take it.
+ */
+const LOSE_ON_REQUEST = `
+if (self.GPUAdapter) {
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    new BroadcastChannel('effilens-test').onmessage = (event) => {
+      if (event.data === 'lose the device') device.destroy();
+    };
+    return device;
+  };
+}
+`;
+
+test('when the browser takes the WebGPU device away, the page says so and goes on on the CPU', { skip, timeout: 600_000 }, async (t) => {
+  const session = await openPage(browser(), {
+    params: { backend: 'webgpu' },
+    prepare: (context) =>
+      context.route('**/worker.js', async (route) => {
+        const response = await route.fetch();
+        await route.fulfill({ response, body: LOSE_ON_REQUEST + (await response.text()) });
+      }),
+  });
+  const { page } = session;
+  if (!(await hasWebGpuAdapter(page))) {
+    t.skip('this Chromium offers no WebGPU adapter even with --enable-unsafe-webgpu');
+    await session.context.close();
+    return;
+  }
+  await waitForModel(page, { timeout: 300_000 });
+  assert.equal(await backendOf(page), 'webgpu', `fell back: ${await page.locator('#notice').textContent()}`);
+
+  // Lost while idle: nothing asked, the page moves by itself.
+  await page.evaluate(() => new BroadcastChannel('effilens-test').postMessage('lose the device'));
+  await page.waitForSelector('#backend-status[data-backend="cpu"]', { timeout: 120_000 });
+  await waitForModel(page);
+  assert.match(await page.locator('#notice').textContent(), /WebGPU device was lost.*switched to CPU/);
+
+  const name = imagesIn(path.join(SAMPLE_VAL, 'logo'))[0];
+  const { probabilities } = await classifyByDrop(page, { name, path: path.join(SAMPLE_VAL, 'logo', name) });
+  assert.match(await page.locator('#classify-meta').textContent(), /on CPU$/);
+  if (EXPECTED_PREDICTIONS) {
+    assertClose(Object.values(probabilities), expectedFor(readExpectedPredictions(), `val/logo/${name}`).probabilities, 1e-4, `CPU ${name}`);
+  }
+  await screenshot(page, 'webgpu-lost-then-cpu');
+  assertNoProblems(session);
   assertStayedLocal(session);
   await session.context.close();
 });
