@@ -130,7 +130,8 @@ impl Checkpoint {
         Self::parse(&bytes).with_context(|| format!("{} is not a usable trainer checkpoint", path.display()))
     }
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
+    /// What [`Checkpoint::read`] makes of a file's bytes (also the fuzz target's entry, fuzz/).
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
         let mut reader = bytes.strip_prefix(MAGIC).context("it does not start like one")?;
         let mut section = || -> Result<Vec<u8>> {
             let mut length = [0u8; 8];

@@ -9,6 +9,7 @@ mod bench;
 mod checksum;
 mod command;
 mod dependencies;
+mod fuzz;
 mod serve;
 mod setup;
 mod site;
@@ -43,6 +44,9 @@ enum Command {
     /// Time the native model, PyTorch where installed, and the page in headless Chromium; measure
     /// the downloads. Prints one table, records it in docs/benchmarks/ and docs/BENCHMARKS.md.
     Bench(bench::BenchArgs),
+    /// Run libFuzzer on every fuzz target (fuzz/) for --minutes each; record how long each ran
+    /// clean in docs/FUZZING.md.
+    Fuzz(fuzz::FuzzArgs),
     /// Check the dependency policy offline: crates.io sources, allowed licences, no new duplicate
     /// versions (the test command runs it too).
     Deps,
@@ -56,6 +60,7 @@ fn main() -> Result<()> {
         Command::Site(args) => site::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
         Command::Deps => dependencies::run(),
     }
 }

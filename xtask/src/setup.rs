@@ -116,6 +116,20 @@ pub fn chromium() -> Result<()> {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
+/// The version of cargo-fuzz `cargo xtask fuzz` installs.
+const CARGO_FUZZ: &str = "0.13.1";
+
+/// What `cargo xtask fuzz` needs: nightly Rust (sanitizers) and cargo-fuzz. Not part of `setup`:
+/// the test command replays the fuzz targets on stable Rust.
+pub fn fuzz_toolchain() -> Result<()> {
+    threads_toolchain()?;
+    let installed = output(Command::new("cargo").args(["fuzz", "--version"])).unwrap_or_default();
+    if installed.split_whitespace().last() == Some(CARGO_FUZZ) {
+        return Ok(());
+    }
+    execute(Command::new("cargo").args(["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ]))
+}
+
 pub fn npm_packages() -> Result<()> {
     if crate::root().join("node_modules/playwright-core").is_dir() {
         return Ok(());
