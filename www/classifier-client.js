@@ -217,7 +217,7 @@ export class ClassifierClient extends EventTarget {
   }
 
   /**
-   * A Teach request (worker.js: teachStart, teachShare, teachAdd, teachEpoch, teachFinish) with
+   * A Teach request (worker.js: teachStart, teachShare, teachAdd, teachStep, teachFinish) with
    * its payload; resolves with the reply. A crash ends the session (the model is reloaded behind
    * it); `signal` cancels at once, as for classifyBatch.
    */

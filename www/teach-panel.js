@@ -10,7 +10,9 @@ import { EvaluationView } from './evaluation-view.js';
 
 /** The form's fields: input id → the session's setting, and how to read it. */
 const FIELDS = [
+  ['teach-part', 'part', String],
   ['teach-epochs', 'epochs', Number],
+  ['teach-batch', 'batch_size', Number],
   ['teach-lr', 'lr', Number],
   ['teach-seed', 'seed', Number],
   ['teach-val', 'val_fraction', Number],
@@ -131,14 +133,16 @@ export class TeachPanel {
         images,
         heldOut,
         add: async (files, trueIndices, held, signal) => (await client.teach('teachAdd', { files, classes: trueIndices, heldOut: held }, signal)).results,
-        epoch: async () => (await client.teach('teachEpoch')).epoch,
+        step: async () => (await client.teach('teachStep')).step,
         sink: results,
         signal: controller.signal,
         onProgress: (progress) => {
-          this.#progress(progress);
+          this.#progress(progress, recipe.part === 'network' ? 'Read' : 'Features of');
           if (progress.done === progress.total) featuresDoneAt ??= performance.now();
         },
+        onStep: ({ epoch, batch, batches }) => this.#stepped(epoch, epochs, batch, batches),
         onEpoch: (record) => {
+          this.#stepped(record.epoch, epochs, 1, 1);
           history.push(record);
           this.#ui.curves.replaceChildren(...trainingCurves(history, epochs));
           this.#say('running', `Epoch ${record.epoch} of ${epochs}: validation accuracy ${formatPercent(record.val_accuracy)}, loss ${record.val_loss.toFixed(3)}.`);
@@ -146,7 +150,7 @@ export class TeachPanel {
       });
       const trainedAt = performance.now();
       if (!outcome.trained) {
-        this.#say('cancelled', 'Cancelled before training: nothing was trained.');
+        this.#say('cancelled', 'Cancelled before the first epoch ended: nothing was kept.');
         return;
       }
       const finished = await client.teach('teachFinish', { name });
@@ -176,11 +180,18 @@ export class TeachPanel {
     this.#ui.cancel.textContent = 'Cancel';
   }
 
-  #progress({ done, total, skipped, perSecond }) {
+  #progress({ done, total, skipped, perSecond }, what) {
     this.#ui.bar.value = done;
     const rate = perSecond === null ? '' : ` · ${perSecond.toFixed(1)} images/s`;
-    this.#ui.text.textContent = `Features of ${done} / ${total} images${skipped ? ` (${skipped} skipped)` : ''}${rate}`;
+    this.#ui.text.textContent = `${what} ${done} / ${total} images${skipped ? ` (${skipped} skipped)` : ''}${rate}`;
     if (done === total) this.#ui.text.textContent += ' · training…';
+  }
+
+  /** Training's progress: batches of the epoch under way. */
+  #stepped(epoch, epochs, batch, batches) {
+    this.#ui.bar.max = batches;
+    this.#ui.bar.value = batch;
+    this.#ui.text.textContent = `Training: epoch ${epoch} of ${epochs}, batch ${batch} of ${batches}`;
   }
 
   #showOutcome({ manifestText, weights, memoryBytes }, history, cancelled, elapsedMs) {

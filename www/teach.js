@@ -1,6 +1,6 @@
 // Teach's run, from labeled images to trained epochs: the images go to the worker's session in
-// small batches (only their features stay there), then epochs are asked for one at a time, so
-// that Cancel is answered between any two. No DOM and no arithmetic: the session (Rust) splits,
+// small batches (their features, or the images at the input size, stay there), then training
+// steps are asked for one batch at a time, so that Cancel is answered between any two. No DOM and no arithmetic: the session (Rust) splits,
 // trains and measures; tests/page/teach-run.test.mjs drives this with fakes.
 import { fileOfEntry } from './folder.js';
 import { progressReporter } from './evaluate.js';
@@ -11,13 +11,14 @@ export const BATCH_SIZE = 8;
  * @param images   [{ path, trueIndex, entry }] in the order the core planned
  * @param heldOut  per image, 1 if it is held out for validation
  * @param add      (files, classes, heldOut, signal) => Promise<(null | string | { unreadable })[]>
- * @param epoch    () => Promise<HeadEpoch | null>: the next epoch, null once all have run
+ * @param step     () => Promise<{ batch: { epoch, batch, batches } } | { epoch: TeachEpoch } | null>:
+ *                 the next batch stepped, or an epoch finished; null once all have run
  * @param sink     { skipUnreadable(path, message), skipUndecodable(path, message) }
  * @param signal   AbortSignal: while images are added it stops at once (nothing is trained);
- *                 during training the epoch under way finishes and the best so far is kept
+ *                 during training the batch under way finishes and the best epoch so far is kept
  * @returns { cancelled, trained, kept } where kept[i] says whether image i has features.
  */
-export async function runTeaching({ images, heldOut, add, epoch, sink, signal, onProgress = () => {}, onEpoch = () => {}, batchSize = BATCH_SIZE, now = () => performance.now() }) {
+export async function runTeaching({ images, heldOut, add, step, sink, signal, onProgress = () => {}, onStep = () => {}, onEpoch = () => {}, batchSize = BATCH_SIZE, now = () => performance.now() }) {
   const kept = new Array(images.length).fill(false);
   let done = 0;
   let skipped = 0;
@@ -59,9 +60,11 @@ export async function runTeaching({ images, heldOut, add, epoch, sink, signal, o
   let trained = false;
   for (;;) {
     if (signal?.aborted) return { cancelled: true, trained, kept };
-    const record = await epoch();
-    if (record === null) return { cancelled: false, trained, kept };
-    trained = true;
-    onEpoch(record);
+    const stepped = await step();
+    if (stepped === null) return { cancelled: false, trained, kept };
+    if (stepped.epoch) {
+      trained = true;
+      onEpoch(stepped.epoch);
+    } else onStep(stepped.batch);
   }
 }

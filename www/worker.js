@@ -26,7 +26,8 @@
 //               { kind: 'loaded' }: the loaded model's own bundle; recipe: the settings (JSON text)
 //   { id, type: 'teachShare', classes: number[] }       { id, ok, heldOut: Uint8Array }
 //   { id, type: 'teachAdd', files, classes, heldOut }   { id, ok, results: (null | string | { unreadable })[], counts }
-//   { id, type: 'teachEpoch' }                          { id, ok, epoch: HeadEpoch | null }
+//   { id, type: 'teachStep' }                           { id, ok, step: { batch: { epoch, batch, batches } }
+//                                                        | { epoch: TeachEpoch } | null (all run) }
 //   { id, type: 'teachFinish', name }                   { id, ok, probabilities: Float32Array[], manifestText, weights, memoryBytes }
 // Unasked, on the WebGPU build: { type: 'webgpuLost', reason } when the browser took the device
 // away; nothing that worker runs on WebGPU will answer after it.
@@ -354,9 +355,9 @@ const handlers = {
   teachStart,
   teachShare: async ({ classes }) => ({ heldOut: call(() => requireTeacher().validationShare(Uint32Array.from(classes))) }),
   teachAdd,
-  teachEpoch: async () => {
-    const record = call(() => requireTeacher().nextEpoch());
-    return { epoch: record === undefined ? null : JSON.parse(record) };
+  teachStep: async () => {
+    const stepped = call(() => requireTeacher().nextStep());
+    return { step: stepped === undefined ? null : JSON.parse(stepped) };
   },
   teachFinish: async ({ name }) => {
     const session = requireTeacher();

@@ -1,6 +1,5 @@
 //! The activations as the fused kernels' last step, on values still in cache.
 
-#[cfg(not(target_arch = "wasm32"))]
 use std::mem::MaybeUninit;
 
 use multiversion::multiversion;
@@ -33,7 +32,6 @@ pub fn add_then_apply(bias: f32, activation: Option<Activation>, values: &mut [f
 
 /// `into[i] = activation(input(values[i]))`: the activation of values computed on the way, such
 /// as a batch norm's output from its input, in one pass (training, native only).
-#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 pub fn map_into(activation: Activation, values: &[f32], into: &mut [MaybeUninit<f32>], input: impl Fn(f32) -> f32) {
     match activation {
@@ -55,7 +53,6 @@ pub fn map_into(activation: Activation, values: &[f32], into: &mut [MaybeUninit<
 /// derivative is undefined, the gradient stops (burn's masked fills let it through there). Its
 /// output lies strictly inside exactly where its input does, so either can be kept.
 /// Swish: d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
-#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 pub fn gradient_in_place(activation: Activation, kept: &[f32], grad: &mut [f32], input: impl Fn(f32) -> f32) {
     match activation {

@@ -6,8 +6,8 @@
 //! kernels here do the three in one pass, on `flex`'s own tensors, reached through burn's backend
 //! extension API (`Tensor::try_into_primitive::<Flex>`).
 //!
-//! They run on f32 `flex` tensors: at inference, and natively also in training, where
-//! [`tracked`] registers each of its operations with burn-autodiff together with its own
+//! They run on f32 `flex` tensors: at inference, and in training (the trainer's and the page's),
+//! where [`tracked`] registers each of its operations with burn-autodiff together with its own
 //! backward pass. On WebGPU and other backends the model keeps burn's operations, which
 //! [`fused_conv`], [`batch_norm_train`] and [`activate`] signal by handing the input back.
 
@@ -17,7 +17,6 @@
 mod activation;
 mod direct;
 mod pointwise;
-#[cfg(not(target_arch = "wasm32"))]
 mod tracked;
 
 use std::borrow::Cow;
@@ -33,9 +32,8 @@ use burn_flex::{FlexTensor, Layout};
 use crate::activation::Activation;
 
 /// `activation(conv(input))`, with the convolution's bias, in one pass: for EfficientNet's
-/// convolutions (depthwise, 1×1 and the stem's) on the CPU outside autodiff, and natively for its
-/// 1×1 and depthwise convolutions without bias or activation under autodiff too (training,
-/// [`tracked`]). Any other case hands `input` back untouched.
+/// convolutions (depthwise, 1×1 and the stem's) on the CPU outside autodiff, and for its 1×1 and
+/// depthwise convolutions without bias or activation under autodiff too (training, [`tracked`]). Any other case hands `input` back untouched.
 ///
 /// # Shapes
 /// - input: `[batch, channels_in, height, width]`
@@ -58,7 +56,6 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
     if !(pointwise || direct) {
         return Err(input);
     }
-    #[cfg(not(target_arch = "wasm32"))]
     let input = {
         let depthwise = direct && group_channels == 1 && conv.groups == channels_in && weight_shape[0] == channels_in;
         let tracked = match (activation.is_none() && conv.bias.is_none(), pointwise, depthwise) {
@@ -85,26 +82,19 @@ pub fn fused_conv(input: Tensor<4>, conv: &Conv2d, activation: Option<Activation
     Ok(Tensor::from_primitive::<Flex>(output))
 }
 
-/// `activation(norm.forward(input))` for a batch norm that trains, natively under autodiff on the
-/// CPU ([`tracked`]). Hands any other case back: inference, frozen norms, WebGPU, other backends.
+/// `activation(norm.forward(input))` for a batch norm that trains, under autodiff on the CPU
+/// ([`tracked`]). Hands any other case back: inference, frozen norms, WebGPU, other backends.
 ///
 /// # Shapes
 /// - input, output: `[batch, channels, height, width]`
 pub fn batch_norm_train(input: Tensor<4>, norm: &BatchNorm, activation: Option<Activation>) -> Result<Tensor<4>, Tensor<4>> {
-    #[cfg(not(target_arch = "wasm32"))]
-    return tracked::batch_norm_train(input, norm, activation);
-    #[cfg(target_arch = "wasm32")]
-    {
-        let _ = (norm, activation);
-        Err(input)
-    }
+    tracked::batch_norm_train(input, norm, activation)
 }
 
 /// `activation(input)`, in place when the input's memory is its own, on the CPU: at inference,
-/// and natively also in training, where it registers its own backward step ([`tracked`]). Hands
-/// `input` back elsewhere (WebGPU, other backends).
+/// and also in training, where it registers its own backward step ([`tracked`]). Hands `input`
+/// back elsewhere (WebGPU, other backends).
 pub fn activate<const D: usize>(input: Tensor<D>, activation: Activation) -> Result<Tensor<D>, Tensor<D>> {
-    #[cfg(not(target_arch = "wasm32"))]
     let input = match tracked::activate(input, activation) {
         Ok(output) => return Ok(output),
         Err(input) => input,
@@ -164,8 +154,7 @@ impl<P> Matrix<P> {
         Self { start, row_stride, column_stride: 1 }
     }
 
-    /// Only training (native) reads matrices transposed.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Only training reads matrices transposed.
     fn transposed(start: P, row_stride: usize) -> Self {
         Self { start, row_stride: 1, column_stride: row_stride }
     }

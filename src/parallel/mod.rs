@@ -77,6 +77,15 @@ where
     (0..count).for_each(work);
 }
 
+/// How many threads the loops share out to: the pool's, or one in the single-threaded browser
+/// build.
+pub fn threads() -> usize {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    return rayon::current_num_threads();
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    1
+}
+
 /// An output buffer shared with the tasks that each write their own part of it.
 pub struct OutputPointer<T>(pub *mut T);
 

@@ -5,14 +5,17 @@
 //! - `plan`: each step's images, learning rate and seeds.
 //! - `split`: the seeded stratified validation share.
 //! - `step`: the optimizer, the loss and one step, on images or on features.
+//! - `augment`: the trainer's augmentations, which keep the whole poster in frame.
 //! - `features`: pooled features of labeled images, for a frozen backbone.
+//! - `images`: labeled images at the input size, their batches and their validation.
 //! - `recipe`: the page's settings, with the trainer's defaults.
-//! - `head`: a frozen backbone's classifier trained on features, epoch by epoch (the page).
+//! - `training`: the head or the whole network trained step by step (the page).
 //! - `taught_bundle`: what the page's training publishes.
 //! - `session`: the page's Teach from the first image to the bundle (its wasm facade is thin).
 
+mod augment;
 mod features;
-mod head;
+mod images;
 mod plan;
 mod recipe;
 mod schedule;
@@ -20,18 +23,21 @@ mod session;
 mod split;
 mod step;
 mod taught_bundle;
+mod training;
 
 use burn::tensor::Device;
 
+pub use augment::augment;
 pub use features::Features;
-pub use head::{HeadEpoch, HeadTraining, predicted, validate_head};
+pub use images::{LabeledImages, image_batch, validate_images};
 pub use plan::{StepPlan, derive_seed};
-pub use recipe::Recipe;
+pub use recipe::{Part, Recipe};
 pub use schedule::Schedule;
-pub use session::{TeachSession, check_classes};
+pub use session::{Example, TeachSession, check_classes};
 pub use split::validation_share;
 pub use step::{class_tensor, class_weights, feature_step, sgd, training_loss, training_step};
 pub use taught_bundle::{ValidationMetrics, taught_bundle};
+pub use training::{Examples, TeachEpoch, Training, Stepped, predicted, validate_head};
 
 use crate::EfficientNet;
 

@@ -1,13 +1,29 @@
-//! The settings of a head trained in the page, with the trainer's defaults: the page shows
-//! these, and a bundle's manifest records them under `training.settings`, in the trainer's names.
+//! The settings of a Teach in the page, with the trainer's defaults: the page shows these, and a
+//! bundle's manifest records them under `training.settings`, in the trainer's names.
 
 use serde::{Deserialize, Serialize};
 
 use super::schedule::Schedule;
 
+/// What Teach trains.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// The classifier on a frozen backbone, on features computed once (`--freeze-backbone
+    /// --no-augment`): seconds for a few hundred images, and the page's default.
+    #[default]
+    Head,
+    /// Every layer, on images kept at the input size (`trainer train`, augmented unless
+    /// `no_augment`): tens of times slower, for data the backbone's features do not separate.
+    Network,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Recipe {
+    pub part: Part,
+    /// Training the whole network: without the trainer's augmentations.
+    pub no_augment: bool,
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
@@ -23,9 +39,11 @@ pub struct Recipe {
 }
 
 impl Default for Recipe {
-    /// `trainer train`'s defaults.
+    /// `trainer train`'s defaults, but for what it trains: the head, the fast path.
     fn default() -> Self {
         Self {
+            part: Part::Head,
+            no_augment: false,
             epochs: 10,
             batch_size: 16,
             lr: 0.01,

@@ -1,13 +1,15 @@
 //! A Teach session, as the page runs it: a starting bundle, the user's classes and settings; the
-//! images go in batch by batch and leave only their features; then epochs of head training, and
-//! the best epoch published as a bundle. Native code runs the same session in tests, so that
-//! the page's result can be compared with `trainer train --freeze-backbone --no-augment`.
+//! images go in batch by batch and leave only their features (the head) or themselves at the
+//! input size (the whole network); then training step by step, and the best epoch published as a
+//! bundle. Native code runs the same session in tests, so that the page's result can be compared
+//! with `trainer train` (`--freeze-backbone --no-augment` for the head).
 
 use burn::tensor::Device;
 
 use super::features::Features;
-use super::head::{HeadEpoch, HeadTraining};
-use super::recipe::Recipe;
+use super::images::LabeledImages;
+use super::recipe::{Part, Recipe};
+use super::training::{Examples, TeachEpoch, Training, Stepped};
 use super::split::validation_share;
 use super::taught_bundle::taught_bundle;
 use super::with_classifier_for;
@@ -15,18 +17,25 @@ use crate::bundle::Manifest;
 use crate::classifier::{Classifier, InferenceError};
 use crate::preprocess::ImageError;
 
+/// One image's contribution to training, before it is labeled.
+pub enum Example {
+    Features(Vec<f32>),
+    Image(image::RgbImage),
+}
+
 pub struct TeachSession {
     base: Manifest,
     /// The base network as the bundle holds it, on the training device, its classifier fitted to
-    /// `classes` and its backbone frozen: what the head trains in and the bundle is written from.
+    /// `classes` (and its backbone frozen to train the head): what trains and the bundle is
+    /// written from.
     start: crate::EfficientNet,
-    /// The base network for inference, which computes the features.
+    /// The base network for inference: it computes the features, and its preprocessor decodes.
     extractor: Classifier,
     classes: Vec<String>,
     recipe: Recipe,
-    train: Features,
-    val: Features,
-    training: Option<HeadTraining>,
+    /// The images added so far, until training takes them.
+    examples: Option<Examples>,
+    training: Option<Training>,
 }
 
 impl TeachSession {
@@ -37,10 +46,17 @@ impl TeachSession {
         check_classes(&classes)?;
         let training_device = Device::flex().autodiff();
         let start = base.load_model(weights, &training_device).map_err(|error| error.to_string())?;
-        let start = with_classifier_for(start, &base.classes, &classes, recipe.seed, &training_device).freeze_backbone();
+        let start = with_classifier_for(start, &base.classes, &classes, recipe.seed, &training_device);
         let extractor = Classifier::load(base.clone(), weights, device).map_err(|error| error.to_string())?;
         let width = start.classifier.weight.dims()[0];
-        Ok(Self { base, start, extractor, classes, recipe, train: Features::new(width), val: Features::new(width), training: None })
+        let (start, examples) = match recipe.part {
+            Part::Head => (start.freeze_backbone(), Examples::Features { train: Features::new(width), val: Features::new(width) }),
+            Part::Network => {
+                let (train, val) = (LabeledImages::default(), LabeledImages::default());
+                (start, Examples::Images { train, val, preprocessor: extractor.preprocessor().clone(), augment: !recipe.no_augment })
+            }
+        };
+        Ok(Self { base, start, extractor, classes, recipe, examples: Some(examples), training: None })
     }
 
     /// Which images (their classes, in the byte order of their paths) are held out for
@@ -55,7 +71,8 @@ impl TeachSession {
     }
 
     /// Computes and keeps the features of `images` (each with its class and whether it is held
-    /// out), in the byte order of their paths. Returns, per image, why it was skipped, if it was.
+    /// out), or the images at the input size, in the byte order of their paths. Returns, per
+    /// image, why it was skipped, if it was.
     pub async fn add_images(&mut self, images: &[(&[u8], usize, bool)]) -> Result<Vec<Option<String>>, InferenceError> {
         let bytes: Vec<&[u8]> = images.iter().map(|(bytes, _, _)| *bytes).collect();
         let rows = self.features(&bytes).await?;
@@ -63,51 +80,85 @@ impl TeachSession {
         Ok(self.keep(rows, &labels))
     }
 
-    /// The first half of [`TeachSession::add_images`], which only reads the session.
-    pub async fn features(&self, images: &[&[u8]]) -> Result<Vec<Result<Vec<f32>, ImageError>>, InferenceError> {
-        if self.training.is_some() {
-            return Err(InferenceError("training has started: no more images can be added".into()));
+    /// The first half of [`TeachSession::add_images`], which only reads the session: each
+    /// image's features or, to train the whole network, the image at the input size.
+    pub async fn features(&self, images: &[&[u8]]) -> Result<Vec<Result<Example, ImageError>>, InferenceError> {
+        match &self.examples {
+            None => Err(InferenceError("training has started: no more images can be added".into())),
+            Some(Examples::Features { .. }) => {
+                Ok(self.extractor.features_batch(images).await?.into_iter().map(|row| row.map(Example::Features)).collect())
+            }
+            Some(Examples::Images { preprocessor, .. }) => Ok(crate::parallel::map(images, |bytes| {
+                preprocessor.decode(bytes).map(|image| Example::Image(preprocessor.resize(&image)))
+            })),
         }
-        self.extractor.features_batch(images).await
     }
 
-    /// The second half: keeps each row with its (class, held out), or says why the image was
+    /// The second half: keeps each example with its (class, held out), or says why the image was
     /// skipped.
-    pub fn keep(&mut self, rows: Vec<Result<Vec<f32>, ImageError>>, labels: &[(usize, bool)]) -> Vec<Option<String>> {
+    pub fn keep(&mut self, rows: Vec<Result<Example, ImageError>>, labels: &[(usize, bool)]) -> Vec<Option<String>> {
+        let count = self.classes.len();
+        let Some(examples) = &mut self.examples else {
+            return vec![Some("training has started: no more images can be added".into()); rows.len()];
+        };
         rows.into_iter()
             .zip(labels)
-            .map(|(row, &(class, held_out))| match row {
-                Ok(_) if class >= self.classes.len() => Some(format!("class {class} is not one of the {} classes", self.classes.len())),
-                Ok(row) => {
-                    let set = if held_out { &mut self.val } else { &mut self.train };
-                    set.push(&row, class);
+            .map(|(row, &(class, held_out))| match (row, examples as &mut Examples) {
+                (Ok(_), _) if class >= count => Some(format!("class {class} is not one of the {count} classes")),
+                (Ok(Example::Features(row)), Examples::Features { train, val }) => {
+                    (if held_out { val } else { train }).push(&row, class);
                     None
                 }
-                Err(reason) => Some(reason.to_string()),
+                (Ok(Example::Image(image)), Examples::Images { train, val, .. }) => {
+                    (if held_out { val } else { train }).push(image, class);
+                    None
+                }
+                (Ok(_), _) => Some("an example of another kind than the session trains on".into()),
+                (Err(reason), _) => Some(reason.to_string()),
             })
             .collect()
     }
 
-    /// Images with features: (training, validation).
+    /// Images kept: (training, validation).
     pub fn counts(&self) -> (usize, usize) {
-        (self.train.len(), self.val.len())
+        match (&self.examples, &self.training) {
+            (Some(Examples::Features { train, val }), _) => (train.len(), val.len()),
+            (Some(Examples::Images { train, val, .. }), _) => (train.len(), val.len()),
+            (None, Some(training)) => (training.train_len(), training.val_len()),
+            (None, None) => (0, 0),
+        }
     }
 
     /// Runs the next epoch (the first call checks the data); `None` once all have run.
-    pub fn next_epoch(&mut self) -> Result<Option<HeadEpoch>, String> {
-        if self.training.is_none() {
-            for (index, class) in self.classes.iter().enumerate() {
-                if !self.train.classes.contains(&index) {
-                    return Err(format!("class '{class}' has no readable training images"));
-                }
+    pub fn next_epoch(&mut self) -> Result<Option<TeachEpoch>, String> {
+        self.training()?.next_epoch()
+    }
+
+    /// Runs the next batch, and the validation after an epoch's last (the first call checks the
+    /// data); `None` once all have run.
+    pub fn next_step(&mut self) -> Result<Option<Stepped>, String> {
+        self.training()?.next_step()
+    }
+
+    fn training(&mut self) -> Result<&mut Training, String> {
+        if let Some(examples) = self.examples.take() {
+            let (train, val) = match &examples {
+                Examples::Features { train, val } => (&train.classes, val.len()),
+                Examples::Images { train, val, .. } => (&train.classes, val.len()),
+            };
+            let missing = (0..self.classes.len()).find(|index| !train.contains(index));
+            let refusal = match missing {
+                Some(index) => Some(format!("class '{}' has no readable training images", self.classes[index])),
+                None if val == 0 => Some("no readable validation images: add more images to each class".to_owned()),
+                None => None,
+            };
+            if let Some(refusal) = refusal {
+                self.examples = Some(examples);
+                return Err(refusal);
             }
-            if self.val.is_empty() {
-                return Err("no readable validation images: add more images to each class".into());
-            }
-            let (train, val) = (std::mem::take(&mut self.train), std::mem::take(&mut self.val));
-            self.training = Some(HeadTraining::new(self.start.clone(), &self.recipe, train, val));
+            self.training = Some(Training::new(self.start.clone(), &self.recipe, examples));
         }
-        self.training.as_mut().expect("started above").next_epoch()
+        self.training.as_mut().ok_or_else(|| "no images were added".to_owned())
     }
 
     /// Ends training after the epochs run so far; the best is kept.
@@ -119,7 +170,7 @@ impl TeachSession {
 
     /// The best epoch's probabilities for each validation image, in the order they were added.
     pub fn validation_probabilities(&self) -> Vec<Vec<f32>> {
-        self.training.as_ref().map(HeadTraining::validation_probabilities).unwrap_or_default()
+        self.training.as_ref().map(Training::validation_probabilities).unwrap_or_default()
     }
 
     /// The best epoch as a bundle: its manifest and weights.

@@ -56,7 +56,8 @@ pub fn feature_step(
     step_on_logits(model, optimizer, loss, logits, targets, learning_rate)
 }
 
-fn step_on_logits(
+/// The step itself, on logits the network computed from the batch: loss, backward, SGD update.
+pub(super) fn step_on_logits(
     model: EfficientNet,
     optimizer: &mut ModuleOptimizer,
     loss: &CrossEntropyLoss,

@@ -1,12 +1,12 @@
-//! The bundle a head trained in the page becomes: `model.json` and burnpack weights, exactly
+//! The bundle a network taught in the page becomes: `model.json` and burnpack weights, exactly
 //! what `trainer export` writes, with the training settings and the validation figures of the
 //! epoch it keeps (in the trainer's keys, see [`ValidationMetrics`]).
 
 use effilens_evaluation::Confusion;
 use serde_json::json;
 
-use super::head::HeadTraining;
-use super::recipe::Recipe;
+use super::recipe::{Part, Recipe};
+use super::training::Training;
 use crate::bundle::{BundleError, FORMAT_VERSION, Manifest, WEIGHTS_FILE, WeightsDtype, WeightsFile, encode_weights, sha256_hex};
 
 /// A manifest's `metrics`: the validation figures of the epoch a bundle keeps.
@@ -57,7 +57,7 @@ impl ValidationMetrics {
 /// The manifest and weights of the best epoch of `training`, started from the bundle `base`;
 /// `None` before the first epoch.
 pub fn taught_bundle(
-    training: &HeadTraining,
+    training: &Training,
     base: &Manifest,
     classes: &[String],
     recipe: &Recipe,
@@ -79,13 +79,16 @@ pub fn taught_bundle(
             sha256: sha256_hex(&weights),
             bytes: weights.len() as u64,
         },
-        source_weights: format!("the backbone of '{}' ({})", base.name, base.source_weights),
+        source_weights: match recipe.part {
+            Part::Head => format!("the backbone of '{}' ({})", base.name, base.source_weights),
+            Part::Network => format!("'{}' ({}), fine-tuned", base.name, base.source_weights),
+        },
         training: json!({
             "taught_in": "page",
             "epochs": training.epochs_done(),
             "settings": {
-                "freeze_backbone": true,
-                "no_augment": true,
+                "freeze_backbone": recipe.part == Part::Head,
+                "no_augment": recipe.part == Part::Head || recipe.no_augment,
                 "training_images": training.train_len(),
                 "validation_images": training.val_len(),
                 "recipe": recipe,

@@ -1,5 +1,5 @@
 //! `Teacher` in JavaScript: a Teach session in the page's worker. The worker feeds it images in
-//! batches, steps it epoch by epoch (answering Cancel between epochs), and asks for the bundle.
+//! batches, steps it batch by batch (answering Cancel between any two), and asks for the bundle.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -79,11 +79,12 @@ impl Teacher {
         vec![train as u32, val as u32]
     }
 
-    /// Runs the next epoch: its figures as JSON (`HeadEpoch`), or `undefined` once all have run.
-    #[wasm_bindgen(js_name = nextEpoch)]
-    pub fn next_epoch(&self) -> Result<Option<String>, JsError> {
-        let record = self.session.borrow_mut().next_epoch().map_err(|error| JsError::new(&error))?;
-        Ok(record.map(|record| serde_json::to_string(&record).expect("an epoch serialises")))
+    /// Runs the next batch, and the validation after an epoch's last: as JSON, `{"batch":
+    /// {epoch, batch, batches}}` or `{"epoch": TeachEpoch}`; `undefined` once all have run.
+    #[wasm_bindgen(js_name = nextStep)]
+    pub fn next_step(&self) -> Result<Option<String>, JsError> {
+        let stepped = self.session.borrow_mut().next_step().map_err(|error| JsError::new(&error))?;
+        Ok(stepped.map(|stepped| serde_json::to_string(&stepped).expect("a step serialises")))
     }
 
     /// Ends training after the epochs run so far; the best is kept.

@@ -26,6 +26,13 @@
 //                                 trainer making the same bundle beside it (xtask/src/bench/teach.rs)
 //   browser/teach-epochs/cpu-threads, …/cpu
 //                                 of that, the head's epochs (after the features)
+//   browser/teach-network/cpu-threads
+//                                 Teach, whole network, one epoch of data/sample/train, batches of
+//                                 4, augmented: training images per second of the epoch
+//                                 (validation included); cargo xtask bench sets `trainer train`
+//                                 with the same settings beside it (its epoch without validation)
+//   browser/teach-network-memory/cpu-threads
+//                                 the worker's wasm memory after it (full runs only)
 //   browser/teach-2000/cpu-threads, browser/teach-2000-memory/cpu-threads
 //                                 the same on 2,000 images (data/sample/train ten times over), and
 //                                 the worker's wasm memory after it (full runs only)
@@ -67,6 +74,8 @@ import {
 } from './harness.mjs';
 
 const QUICK = process.argv.includes('--quick');
+/** Only Teach's rows, on the threaded build (`cargo xtask bench --teach`). */
+const TEACH_ONLY = process.argv.includes('--teach');
 
 /** [warm-up runs, timed runs] per row. */
 const PLAN = QUICK
@@ -261,6 +270,7 @@ async function timedTeach(page, folder) {
     epochs: Number(status.epochsMs) / 1000,
     memory: Number(status.memoryBytes),
     images: images ? Number(images[1]) + Number(images[2]) : null,
+    trained: images ? Number(images[1]) : null,
   };
 }
 
@@ -401,8 +411,43 @@ async function webGpuForwardRows(browser, adapter) {
   return { rows, reference, notes };
 }
 
+/**
+ * Teach's rows on the page's build (`id`, `threads`): head only on data/sample/train, and in full
+ * runs with threads the whole network for an epoch and the head on 2,000 images.
+ */
+async function teachRows(page, cpu, id, threads) {
+  const rows = [];
+  progress(`timing Teach on ${SAMPLE_TRAIN} (${cpu})…`);
+  const teach = await timeRuns(PLAN.teach, () => timedTeach(page, SAMPLE_TRAIN));
+  const teachLabel = `Teach, head only, default settings: ${path.basename(SAMPLE_TRAIN)} (${teach[0].images} images) picked → bundle ready, ${cpu}`;
+  rows.push(row(`browser/teach/${id}`, teachLabel, 's', PLAN.teach, teach.map((run) => run.seconds)));
+  rows.push(row(`browser/teach-epochs/${id}`, `of which the head's epochs, after the features, ${cpu}`, 's', PLAN.teach, teach.map((run) => run.epochs)));
+  if (!QUICK && threads > 1) {
+    progress('timing Teach of the whole network, one epoch…');
+    const settings = { 'teach-part': 'network', 'teach-epochs': '1', 'teach-batch': '4' };
+    const defaults = await page.evaluate((ids) => Object.fromEntries(ids.map((id) => [id, document.getElementById(id).value])), Object.keys(settings));
+    for (const [id, value] of Object.entries(settings)) await (id === 'teach-part' ? page.selectOption(`#${id}`, value) : page.fill(`#${id}`, value));
+    const network = await timedTeach(page, SAMPLE_TRAIN);
+    for (const [id, value] of Object.entries(defaults)) await (id === 'teach-part' ? page.selectOption(`#${id}`, value) : page.fill(`#${id}`, value));
+    const networkLabel = `Teach, whole network, 1 epoch of ${path.basename(SAMPLE_TRAIN)} (${network.trained} training images), batches of 4, augmented: images/s, ${cpu}`;
+    rows.push(row(`browser/teach-network/${id}`, networkLabel, 'img/s', [0, 1], [network.trained / network.epochs]));
+    rows.push({ id: `browser/teach-network-memory/${id}`, label: `the worker's wasm memory after that epoch (its limit: 2 GiB)`, unit: 'bytes', value: network.memory });
+    progress('timing Teach on 2,000 images…');
+    const folder = tenfoldTrainingFolder();
+    try {
+      const large = await timedTeach(page, folder);
+      rows.push(row(`browser/teach-2000/${id}`, `Teach, head only, ${large.images} images (${path.basename(SAMPLE_TRAIN)} ten times) → bundle ready, ${cpu}`, 's', [0, 1], [large.seconds]));
+      rows.push({ id: `browser/teach-2000-memory/${id}`, label: `the worker's wasm memory after those ${large.images} images (its limit: 2 GiB)`, unit: 'bytes', value: large.memory });
+    } finally {
+      fs.rmSync(path.dirname(folder), { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
 async function main() {
   if (!PAGE_URL) throw new Error('EFFILENS_URL is not set (cargo xtask bench starts the server and sets it)');
+  if (TEACH_ONLY) return teachOnly();
   const imagePath = sampleImage();
   const imageName = path.relative(path.dirname(SAMPLE_VAL), imagePath);
   const rows = [];
@@ -444,22 +489,7 @@ async function main() {
       const label = `folder evaluation, ${path.basename(SAMPLE_VAL)} (${images} images) picked → results shown, ${cpu}`;
       rows.push(row(`browser/evaluate-folder/${id}`, label, 'img/s', PLAN.folder, perSecond));
 
-      progress(`timing Teach on ${SAMPLE_TRAIN} (${cpu})…`);
-      const teach = await timeRuns(PLAN.teach, () => timedTeach(page, SAMPLE_TRAIN));
-      const teachLabel = `Teach, head only, default settings: ${path.basename(SAMPLE_TRAIN)} (${teach[0].images} images) picked → bundle ready, ${cpu}`;
-      rows.push(row(`browser/teach/${id}`, teachLabel, 's', PLAN.teach, teach.map((run) => run.seconds)));
-      rows.push(row(`browser/teach-epochs/${id}`, `of which the head's epochs, after the features, ${cpu}`, 's', PLAN.teach, teach.map((run) => run.epochs)));
-      if (!QUICK && threads > 1) {
-        progress('timing Teach on 2,000 images…');
-        const folder = tenfoldTrainingFolder();
-        try {
-          const large = await timedTeach(page, folder);
-          rows.push(row(`browser/teach-2000/${id}`, `Teach, head only, ${large.images} images (${path.basename(SAMPLE_TRAIN)} ten times) → bundle ready, ${cpu}`, 's', [0, 1], [large.seconds]));
-          rows.push({ id: `browser/teach-2000-memory/${id}`, label: `the worker's wasm memory after those ${large.images} images (its limit: 2 GiB)`, unit: 'bytes', value: large.memory });
-        } finally {
-          fs.rmSync(path.dirname(folder), { recursive: true, force: true });
-        }
-      }
+      rows.push(...(await teachRows(page, cpu, id, threads)));
       await context.close();
     }
     const forward = await forwardRows(cpuBrowser);
@@ -502,6 +532,22 @@ async function main() {
     reference: measured ? { source: 'onnxruntime-web', rows: reference } : null,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+async function teachOnly() {
+  const browser = await launchChromium();
+  try {
+    const { page, context } = await openPage(browser, { params: { backend: 'cpu' } });
+    await waitForModel(page);
+    const threads = await threadsOf(page);
+    if (threads < 2) throw new Error('the page did not run its threaded build: Teach is measured on it');
+    const rows = await teachRows(page, `CPU, ${threads} threads`, 'cpu-threads', threads);
+    await context.close();
+    const report = { source: 'browser', versions: { chromium: browser.version() }, quick: QUICK, rows, notes: [], reference: null };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await browser.close();
+  }
 }
 
 main().catch((error) => {

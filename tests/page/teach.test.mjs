@@ -5,7 +5,8 @@
 // --freeze-backbone --no-augment` makes with the same settings (their probabilities agree too),
 // the page loads it back through "Load your own model…" and predicts within 1e-4 of the trainer,
 // and `trainer train --pretrained` continues from it for an epoch. Also: one class is refused
-// with a clear message, and Cancel during training keeps the best epoch so far.
+// with a clear message, Cancel during training keeps the best epoch so far, and the whole
+// network fine-tunes as the trainer fine-tunes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -61,6 +62,20 @@ async function download(page, buttonName, folder) {
   const target = path.join(folder, file.suggestedFilename());
   await file.saveAs(target);
   return target;
+}
+
+/**
+ * Loads the downloaded `bundle` (named `name`) through "Load your own model…", drops the first
+ * poster of `data`/brand and checks the page's probabilities against `trainer eval`'s `report`.
+ */
+async function loadBackAndPredict(page, bundle, name, data, report) {
+  await page.setInputFiles('#bundle-input', [path.join(bundle, 'model.json'), path.join(bundle, 'weights.bpk')]);
+  await page.waitForFunction((name) => document.getElementById('model-status').textContent.includes(name), name);
+  await waitForModel(page);
+  const poster = imagesIn(path.join(data, 'brand'))[0];
+  const { probabilities } = await classifyByDrop(page, { name: poster, path: path.join(data, 'brand', poster) });
+  const expected = report.predictions.find((p) => p.path.endsWith(`brand/${poster}`));
+  assertClose([probabilities.brand, probabilities['no brand']], expected.probabilities, 1e-4, poster);
 }
 
 before(async () => {
@@ -140,13 +155,7 @@ test('teach from a folder, download the bundle, and the trainer and the page tak
   pageReport.predictions.forEach((p, i) => assertClose(p.probabilities, nativeReport.predictions[i].probabilities, 2e-3, p.path));
 
   // "Load your own model…" takes it back, and predicts what the trainer predicts.
-  await page.setInputFiles('#bundle-input', [path.join(bundle, 'model.json'), path.join(bundle, 'weights.bpk')]);
-  await page.waitForFunction(() => document.getElementById('model-status').textContent.includes('brand check'));
-  await waitForModel(page);
-  const poster = imagesIn(path.join(val, 'brand'))[0];
-  const { probabilities } = await classifyByDrop(page, { name: poster, path: path.join(val, 'brand', poster) });
-  const expected = pageReport.predictions.find((p) => p.path.endsWith(`brand/${poster}`));
-  assertClose([probabilities.brand, probabilities['no brand']], expected.probabilities, 1e-4, poster);
+  await loadBackAndPredict(page, bundle, 'brand check', val, pageReport);
   await screenshot(page, 'teach-3-loaded-back');
 
   // The trainer continues from it (its classifier kept: the same classes).
@@ -190,6 +199,71 @@ test('one class is refused with a clear message; Cancel during training keeps th
   // The kept epoch's dashboards cover the whole validation share.
   assert.match(await page.locator('#teach-results .summary').textContent(), /^4 of \d+ images classified/);
   await screenshot(page, 'teach-4-cancelled');
+  assertNoProblems(session);
+  await session.context.close();
+});
+
+/** work/<name>/<class>/…: the first `count` images of each sample class, under the new names. */
+function smallCopy(name, count) {
+  const root = path.join(work, name);
+  for (const [from, to] of Object.entries(CLASSES)) {
+    const dir = path.join(root, to);
+    fs.mkdirSync(dir, { recursive: true });
+    const images = path.join(ROOT, 'data/sample/train', from);
+    for (const file of imagesIn(images).slice(0, count)) fs.copyFileSync(path.join(images, file), path.join(dir, file));
+  }
+  return root;
+}
+
+test('the whole network trains in the page as the trainer trains it; Cancel stops between batches', { skip, timeout: 600_000 }, async () => {
+  const session = await openPage(browser, { params: { backend: 'cpu' } });
+  const { page } = session;
+  await waitForModel(page);
+  await page.waitForFunction(() => document.getElementById('teach-epochs').value !== '');
+  // Ten posters a class: eight train, two validate; batches of four, two epochs, augmented.
+  const small = smallCopy('network', 10);
+  await page.selectOption('#teach-part', 'network');
+  await page.fill('#teach-epochs', '2');
+  await page.fill('#teach-batch', '4');
+  await page.fill('#teach-seed', SEED);
+  await page.fill('#teach-name', 'fine-tuned');
+  await page.setInputFiles('#teach-input', small);
+  await page.waitForFunction(() => /Training: epoch 1 of 2, batch 2 of 4/.test(document.getElementById('teach-text').textContent), null, { timeout: 300_000 });
+  await screenshot(page, 'teach-6-network-training');
+  await page.waitForSelector('#teach-status[data-state="done"], #teach-status[data-state="error"]', { timeout: 300_000 });
+  const status = await page.locator('#teach-status').textContent();
+  assert.match(status, /2 epoch\(s\) on 16 images, validated on 4/, status);
+  assert.equal(await page.locator('#teach-curves circle.dot').count(), 2 * 2 * 2);
+  const bundle = path.join(work, 'network-bundle');
+  fs.mkdirSync(bundle);
+  await download(page, 'Download model.json', bundle);
+  await download(page, 'Download weights.bpk', bundle);
+  const manifest = JSON.parse(fs.readFileSync(path.join(bundle, 'model.json'), 'utf8'));
+  assert.equal(manifest.training.settings.freeze_backbone, false);
+  assert.equal(manifest.training.settings.no_augment, false);
+  assert.match(manifest.source_weights, /fine-tuned$/);
+
+  // The trainer with the same settings takes the same steps on the same augmented pixels; the
+  // page computes with burn's operations, the trainer with its own kernels: close, not equal.
+  const checkpoints = path.join(work, 'network-checkpoints');
+  trainer(['train', '--train-data', small, '--pretrained', path.join(ROOT, 'www/models/logo'), '--epochs', '2', '--batch-size', '4', '--seed', SEED, '--checkpoint-dir', checkpoints]);
+  const native = JSON.parse(fs.readFileSync(path.join(checkpoints, 'metrics.json'), 'utf8')).epochs;
+  manifest.training.history.forEach((epoch, i) => {
+    for (const key of ['train_loss', 'val_loss']) {
+      assertClose([epoch[key]], [native[i][key]], 1e-3 * Math.max(1, Math.abs(native[i][key])), `epoch ${i + 1} ${key}`);
+    }
+  });
+  // Its backbone is exported whole: the page loads it back and predicts what the trainer does.
+  const report = evaluate(bundle, small, 'eval-network');
+  await loadBackAndPredict(page, bundle, 'fine-tuned', small, report);
+
+  // Cancel in the second epoch's batches: the first epoch is kept, nothing of the second.
+  await page.fill('#teach-epochs', '50');
+  await page.setInputFiles('#teach-input', small);
+  await page.waitForFunction(() => /Training: epoch 2 of 50, batch 1 of 4/.test(document.getElementById('teach-text').textContent), null, { timeout: 300_000 });
+  await page.click('#teach-cancel');
+  await page.waitForSelector('#teach-status[data-state="cancelled"], #teach-status[data-state="error"]', { timeout: 120_000 });
+  assert.match(await page.locator('#teach-status').textContent(), /^Cancelled after .*: 1 epoch\(s\)/);
   assertNoProblems(session);
   await session.context.close();
 });

@@ -3,7 +3,6 @@
 
 mod allocator;
 mod atomic_file;
-mod augment;
 mod bench;
 mod checkpoint;
 mod data_parallel;

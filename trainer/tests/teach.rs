@@ -9,7 +9,7 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use effilens::Manifest;
-use effilens::teach::{HeadEpoch, Recipe, TeachSession};
+use effilens::teach::{TeachEpoch, Part, Recipe, TeachSession};
 use common::{path, trainer_ok};
 
 const BASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/models/logo");
@@ -45,10 +45,30 @@ fn head(dir: &Path) -> Vec<f32> {
     values
 }
 
+/// The stem convolution's weights of a bundle, flattened: the first layer a backbone trains.
+fn stem(dir: &Path) -> Vec<f32> {
+    let (manifest, weights) = read_bundle(dir);
+    let model = manifest.load_model(&weights, &Device::flex()).unwrap();
+    model.stem.conv.weight.val().into_data().try_to_vec().unwrap()
+}
+
+/// The largest difference between two sets of weights, against the largest weight (at least 1).
+fn relative_difference(ours: &[f32], theirs: &[f32]) -> f32 {
+    assert_eq!(ours.len(), theirs.len());
+    let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    worst / theirs.iter().map(|v| v.abs()).fold(1.0f32, f32::max)
+}
+
+/// Held while a test trains in this process: the device's random generator (dropout,
+/// drop-connect, a fresh classifier) is one for the process, and tests run side by side.
+static DEVICE_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// What the page's worker does: images in path order, the split, features, epochs, the bundle.
-fn teach_as_the_page_does(data: &Path, recipe: Recipe, out: &Path) -> Vec<HeadEpoch> {
+fn teach_as_the_page_does(data: &Path, recipe: Recipe, out: &Path) -> Vec<TeachEpoch> {
+    let _generator = DEVICE_GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let (base, weights) = read_bundle(Path::new(BASE));
     let classes = vec!["brand".to_owned(), "plain".to_owned()];
+    let epochs = recipe.epochs;
     let mut session = TeachSession::new(base, &weights, classes.clone(), recipe, Device::flex()).unwrap();
     let mut images: Vec<(String, usize)> = Vec::new();
     for (class, name) in classes.iter().enumerate() {
@@ -73,7 +93,7 @@ fn teach_as_the_page_does(data: &Path, recipe: Recipe, out: &Path) -> Vec<HeadEp
     while let Some(record) = session.next_epoch().unwrap() {
         history.push(record);
     }
-    assert_eq!(history.len(), 3);
+    assert_eq!(history.len(), epochs);
     assert_eq!(session.validation_probabilities().len(), 6);
     let (manifest, weights) = session.bundle("taught").unwrap();
     std::fs::create_dir_all(out).unwrap();
@@ -132,8 +152,43 @@ fn the_page_and_the_trainer_teach_the_same_head_and_the_trainer_continues_from_i
     assert!(resumed.join("best.ckpt").is_file());
 }
 
+/// The whole network, with the trainer's augmentations: the page's session and `trainer train`
+/// take the same steps on the same augmented pixels (natively both on the same kernels).
+#[test]
+fn the_page_and_the_trainer_fine_tune_the_same_network() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    small_folder(&data);
+    let recipe = Recipe { part: Part::Network, epochs: 2, batch_size: 8, seed: 3, val_fraction: 0.25, ..Recipe::default() };
+    let page = work.path().join("page-bundle");
+    let history = teach_as_the_page_does(&data, recipe, &page);
+
+    let checkpoints = work.path().join("checkpoints");
+    trainer_ok(&[
+        "train", "--train-data", path(&data), "--pretrained", BASE, "--epochs", "2", "--batch-size", "8", "--seed", "3",
+        "--val-fraction", "0.25", "--checkpoint-dir", path(&checkpoints),
+    ]);
+    let cli = work.path().join("cli-bundle");
+    trainer_ok(&["export", "--model", path(&checkpoints.join("best.ckpt")), "--out", path(&cli)]);
+    let metrics: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(checkpoints.join("metrics.json")).unwrap()).unwrap();
+    for (page_epoch, cli_epoch) in history.iter().zip(metrics["epochs"].as_array().unwrap()) {
+        for (ours, key) in [(page_epoch.train_loss, "train_loss"), (page_epoch.val_loss, "val_loss")] {
+            let theirs = cli_epoch[key].as_f64().unwrap();
+            assert!((ours - theirs).abs() <= 1e-4 * theirs.abs().max(1.0), "epoch {}: {key} {ours} in the page, {theirs} in the trainer", page_epoch.epoch);
+        }
+    }
+    assert!(relative_difference(&head(&page), &head(&cli)) <= 1e-4, "the classifiers differ");
+    assert!(relative_difference(&stem(&page), &stem(&cli)) <= 1e-4, "the stems differ");
+    assert!(relative_difference(&stem(&page), &stem(Path::new(BASE))) > 1e-6, "the backbone trained");
+    let (manifest, _) = read_bundle(&page);
+    assert_eq!(manifest.training["settings"]["freeze_backbone"], false);
+    assert_eq!(manifest.training["settings"]["no_augment"], false);
+    assert!(manifest.source_weights.ends_with("fine-tuned"), "{}", manifest.source_weights);
+}
+
 #[test]
 fn teach_refuses_what_cannot_become_a_bundle() {
+    let _generator = DEVICE_GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let (base, weights) = read_bundle(Path::new(BASE));
     let start = |classes: &[&str], recipe: Recipe| {
         TeachSession::new(base.clone(), &weights, classes.iter().map(|c| c.to_string()).collect(), recipe, Device::flex()).err()
@@ -159,6 +214,7 @@ fn the_imagenet_weights_export_as_a_bundle_teach_can_start_from() {
     let data = work.path().join("data");
     small_folder(&data);
     let recipe = Recipe { epochs: 1, ..Recipe::default() };
+    let _generator = DEVICE_GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut session = TeachSession::new(manifest, &weights, vec!["brand".into(), "plain".into()], recipe, Device::flex()).unwrap();
     let images: Vec<Vec<u8>> = ["brand", "plain"]
         .iter()

@@ -65,6 +65,11 @@ pub struct BenchArgs {
     /// commit, minutes) into docs/benchmarks/first-start/<date and time>.json and rewrite the page.
     #[arg(long, conflicts_with_all = ["quick", "render", "quality"])]
     first_start: bool,
+    /// Measure only Teach: the page's rows (head only, the whole network for an epoch, 2,000
+    /// images) beside the native trainer's with the same settings, minutes instead of the hour,
+    /// into docs/benchmarks/teach/<date and time>.json, and rewrite the page.
+    #[arg(long, conflicts_with_all = ["quick", "render", "quality", "first_start"])]
+    teach: bool,
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
@@ -78,6 +83,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     if args.first_start {
         return first_start_only(&root, &history);
+    }
+    if args.teach {
+        return teach_only(&root, &history);
     }
     setup::web_toolchain()?;
     setup::chromium()?;
@@ -119,7 +127,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
     };
     note_round_trip("before the browser rows");
-    let browser = browser(args.quick, &site)?;
+    let browser = browser(if args.quick { &["--quick"] } else { &[] }, &site)?;
     note_round_trip("after them");
     let teach_reference = teach::measure(&trainer, &work, args.quick)?;
     let quality = quality::measure(&trainer, &work)?;
@@ -204,6 +212,23 @@ fn first_start_only(root: &Path, history: &Path) -> Result<()> {
     partial_record(root, &history.join("first-start"), json!({ "commit": commit, "rows": rows }))
 }
 
+fn teach_only(root: &Path, history: &Path) -> Result<()> {
+    setup::web_toolchain()?;
+    setup::chromium()?;
+    let work = crate::target_dir().join("bench");
+    std::fs::create_dir_all(&work)?;
+    let commit = output(Command::new("git").args(["rev-parse", "--short", "HEAD"])).context("cannot read the commit (git rev-parse)")?;
+    execute(Command::new("cargo").args(["build", "--release", "--package", "trainer"]))?;
+    let trainer = crate::target_dir().join("release/trainer");
+    web_build::run(&BuildArgs { profile: "wasm-release".into(), no_opt: false })?;
+    let site = work.join("site");
+    std::fs::create_dir_all(&site)?;
+    let browser = browser(&["--teach"], &site)?;
+    let references = teach::measure(&trainer, &work, false)?;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    partial_record(root, &history.join("teach"), json!({ "commit": commit, "cores": cores, "rows": report::teach_rows(&browser, &references) }))
+}
+
 /// Writes `record`, stamped with the time, into `folder`/<time>.json, and rewrites the page.
 fn partial_record(root: &Path, folder: &Path, mut record: Value) -> Result<()> {
     let time = output(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])).context("cannot read the time (date -u)")?;
@@ -222,14 +247,15 @@ fn render_page(root: &Path, history: &Path) -> Result<()> {
     write_page(root, &latest, previous_run(history, &stem)?.as_ref())
 }
 
-/// `docs/BENCHMARKS.md` from the latest run, the one before it, the newest GPU record and the
-/// newest quality record.
+/// `docs/BENCHMARKS.md` from the latest run, the one before it and the newest partial records.
 fn write_page(root: &Path, latest: &Value, previous: Option<&Value>) -> Result<()> {
     let gpu = previous_run(&root.join("docs/benchmarks/gpu"), "~")?;
     let quality = previous_run(&root.join("docs/benchmarks/quality"), "~")?;
     let first_start = previous_run(&root.join("docs/benchmarks/first-start"), "~")?;
+    let teach = previous_run(&root.join("docs/benchmarks/teach"), "~")?;
+    let records = report::Records { gpu: gpu.as_ref(), quality: quality.as_ref(), first_start: first_start.as_ref(), teach: teach.as_ref() };
     let page = root.join("docs/BENCHMARKS.md");
-    std::fs::write(&page, report::page(latest, previous, gpu.as_ref(), quality.as_ref(), first_start.as_ref()))
+    std::fs::write(&page, report::page(latest, previous, records))
         .with_context(|| format!("cannot write {}", page.display()))?;
     println!("wrote {}", page.display());
     Ok(())
@@ -283,7 +309,7 @@ fn torch_python() -> Option<OsString> {
 /// /bench/ (the forward-pass worker and the ONNX model) with onnxruntime-web's files at
 /// /bench/ort/ where `npm ci` installed it. Served, not routed by Playwright: ONNX Runtime Web's
 /// thread workers never start while Playwright intercepts requests.
-fn browser(quick: bool, site: &Path) -> Result<Value> {
+fn browser(options: &[&str], site: &Path) -> Result<Value> {
     let mut mounts = Vec::new();
     let onnx_runtime = crate::root().join("node_modules/onnxruntime-web/dist");
     if onnx_runtime.is_dir() {
@@ -293,7 +319,7 @@ fn browser(quick: bool, site: &Path) -> Result<Value> {
     let (url, _server) = crate::serve::spawn_with(0, mounts)?;
     json_output(Command::new("node")
         .arg("tests/page/bench.mjs")
-        .args(quick.then_some("--quick"))
+        .args(options)
         .env("EFFILENS_URL", url)
         .env("EFFILENS_ROOT", crate::root()))
 }

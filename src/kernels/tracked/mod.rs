@@ -6,8 +6,8 @@
 //! (docs/PERFORMANCE.md): ReLU6, which burn-autodiff runs as comparisons and single-threaded
 //! masked fills in both directions; the 1×1 and depthwise convolutions, whose gradients burn
 //! computes as transposed convolutions and convolutions of permuted copies; and batch norm,
-//! which it computes over permuted copies in many passes. Native only: the browser does not
-//! train.
+//! which it computes over permuted copies in many passes. The trainer's and the page's
+//! whole-network Teach alike.
 
 mod activation;
 mod batch_norm;

@@ -115,7 +115,7 @@ fn weight_gradient(input: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
     let pixels = height * width;
     let units_per_image = pixels.div_ceil(UNIT_PIXELS);
     let units = batch * units_per_image;
-    let tasks = units.min(2 * rayon::current_num_threads());
+    let tasks = units.min(2 * parallel::threads());
     let task_units: Vec<_> = (0..tasks).map(|task| task * units / tasks..(task + 1) * units / tasks).collect();
     let partials = parallel::map(&task_units, |units| {
         let mut partial = vec![0.0f32; channels_out * channels_in];

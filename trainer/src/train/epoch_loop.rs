@@ -8,19 +8,16 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
-use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor};
 use effilens::bundle::{WeightsDtype, encode_weights};
-use effilens::teach::{Features, StepPlan, class_tensor, class_weights, feature_step, predicted, training_loss, training_step, validate_head};
+use effilens::teach::{Features, StepPlan, class_weights, feature_step, image_batch, predicted, training_loss, training_step, validate_head, validate_images};
 use effilens::{EfficientNet, Preprocessor};
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use rayon::prelude::*;
 
 use super::metrics_files::write_metrics;
-use crate::augment::augment;
 use crate::checkpoint::{Checkpoint, CheckpointState, EpochRecord};
 use crate::data_parallel::DataParallel;
 use crate::images::DecodedImages;
@@ -173,14 +170,14 @@ impl Run {
         }
         match &self.parallel {
             None => {
-                let (inputs, targets) = self.batch_tensors(train, members, epoch, &self.device);
+                let (inputs, targets) = self.batch_tensors(train, members, plan, epoch, &self.device);
                 self.device.seed(batch_seed);
                 Ok(training_step(model, optimizer, loss, inputs, targets, learning_rate))
             }
             Some(parallel) => {
                 let shards = parallel.shards(members, |index, shard, device| {
                     device.seed(effilens::teach::derive_seed(batch_seed, index as u64, 0));
-                    self.batch_tensors(train, shard, epoch, device)
+                    self.batch_tensors(train, shard, plan, epoch, device)
                 });
                 parallel.step(model, optimizer, loss, shards, learning_rate)
             }
@@ -196,25 +193,11 @@ impl Run {
         &self,
         data: &DecodedImages,
         members: &[usize],
+        plan: &StepPlan,
         epoch: usize,
         device: &Device,
     ) -> (Tensor<4>, Tensor<1, Int>) {
-        // The decoding threads share only what they read (`Run` also holds the workers' channels).
-        let (preprocessor, no_augment, seed) = (&self.preprocessor, self.settings.no_augment, self.settings.seed);
-        let inputs: Vec<Vec<f32>> = members
-            .par_iter()
-            .map(|&index| {
-                let image = &data.images[index];
-                if no_augment {
-                    preprocessor.normalize(image)
-                } else {
-                    let mut rng = StdRng::seed_from_u64(effilens::teach::derive_seed(seed, epoch as u64, index as u64));
-                    preprocessor.normalize(&augment(image, &mut rng))
-                }
-            })
-            .collect();
-        let classes = class_tensor(members.iter().map(|&index| data.classes[index]), device);
-        (preprocessor.batch(&inputs, device), classes)
+        image_batch(&self.preprocessor, &data.images, &data.classes, members, (!self.settings.no_augment).then_some((plan, epoch)), device)
     }
 
     fn finish_epoch(
@@ -323,33 +306,23 @@ fn fixed3(value: Option<f64>) -> String {
 
 /// Mean cross-entropy and the confusion matrix of `model` (in inference mode) on `data`.
 pub fn evaluate(model: &EfficientNet, data: &DecodedImages, preprocessor: &Preprocessor, batch_size: usize) -> (f64, Confusion) {
-    let device = model.devices().first().cloned().unwrap_or_else(Device::flex);
-    let classes = model.num_classes();
-    let loss = CrossEntropyLossConfig::new().init(&device);
-    let mut confusion = Confusion::new(classes);
-    let mut loss_sum = 0.0;
-    let indices: Vec<usize> = (0..data.images.len()).collect();
-    for members in indices.chunks(batch_size) {
-        let inputs: Vec<Vec<f32>> = members.par_iter().map(|&i| preprocessor.normalize(&data.images[i])).collect();
-        let logits = model.forward(preprocessor.batch(&inputs, &device));
-        let targets = class_tensor(members.iter().map(|&i| data.classes[i]), &device);
-        loss_sum += f64::from(loss.forward(logits.clone(), targets).into_scalar::<f32>()) * members.len() as f64;
-        let predicted: Vec<i64> = logits.argmax(1).into_data().iter::<i64>().collect();
-        for (&index, &prediction) in members.iter().zip(&predicted) {
-            confusion.add(data.classes[index], prediction as usize);
-        }
+    let (loss, logits) = validate_images(model, preprocessor, &data.images, &data.classes, batch_size);
+    (loss, confusion_of(model, &data.classes, &logits))
+}
+
+/// The confusion matrix of `logits` against the true `classes`.
+fn confusion_of(model: &EfficientNet, classes: &[usize], logits: &Tensor<2>) -> Confusion {
+    let mut confusion = Confusion::new(model.num_classes());
+    for (&truth, prediction) in classes.iter().zip(predicted(logits)) {
+        confusion.add(truth, prediction);
     }
-    (loss_sum / data.images.len().max(1) as f64, confusion)
+    confusion
 }
 
 /// [`evaluate`] on features computed once.
 fn evaluate_features(model: &EfficientNet, data: &Features) -> (f64, Confusion) {
     let (loss, logits) = validate_head(model, data);
-    let mut confusion = Confusion::new(model.num_classes());
-    for (&truth, prediction) in data.classes.iter().zip(predicted(&logits)) {
-        confusion.add(truth, prediction);
-    }
-    (loss, confusion)
+    (loss, confusion_of(model, &data.classes, &logits))
 }
 
 /// The pooled features of every image of `data`, through the frozen backbone as at inference

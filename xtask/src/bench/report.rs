@@ -19,9 +19,9 @@ pub struct Run {
     pub pytorch: Option<Value>,
     /// `tests/page/bench.mjs` output.
     pub browser: Value,
-    /// The native trainer making the bundle the page's Teach makes (teach.rs): the reference of
-    /// the browser row of its id.
-    pub teach_reference: Value,
+    /// The native trainer's figures beside the page's Teach rows (teach.rs): the references of
+    /// the browser rows of their ids.
+    pub teach_reference: Vec<Value>,
     /// The timed training of the bundled model (rows of section "training"), where it ran.
     pub training: Vec<Value>,
     /// The bundled model's accuracy and pointing game (rows of section "quality").
@@ -41,7 +41,7 @@ impl Run {
     pub fn into_json(self) -> Value {
         let pytorch_rows = self.pytorch.as_ref().map(rows_of).unwrap_or_default();
         let mut onnx_runtime_rows = rows_of(&self.browser["reference"]);
-        onnx_runtime_rows.push(self.teach_reference.clone());
+        onnx_runtime_rows.extend(self.teach_reference.iter().cloned());
         let mut rows: Vec<Value> = rows_of(&self.native)
             .into_iter()
             .map(|row| with_reference(in_section(row, "native"), &pytorch_rows))
@@ -85,9 +85,19 @@ impl Run {
     }
 }
 
-/// `docs/BENCHMARKS.md`: how to read it, the latest run, the one before it, then the newest GPU
-/// record.
-pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>, quality: Option<&Value>, first_start: Option<&Value>) -> String {
+/// The newest partial records (`docs/benchmarks/<kind>/`) beside the full runs.
+#[derive(Clone, Copy, Default)]
+pub struct Records<'a> {
+    pub gpu: Option<&'a Value>,
+    pub quality: Option<&'a Value>,
+    pub first_start: Option<&'a Value>,
+    pub teach: Option<&'a Value>,
+}
+
+/// `docs/BENCHMARKS.md`: how to read it, the partial records newer than the latest run, the
+/// latest run, the one before it, then the newest GPU record.
+pub fn page(latest: &Value, previous: Option<&Value>, records: Records) -> String {
+    let Records { gpu, quality, first_start, teach } = records;
     let mut page = String::from(
         "# Benchmarks\n\
          \n\
@@ -116,6 +126,9 @@ pub fn page(latest: &Value, previous: Option<&Value>, gpu: Option<&Value>, quali
     }
     if let Some(first_start) = first_start.filter(|record| record["time"].as_str() > latest["time"].as_str()) {
         page += &format!("\n## The first start: {}\n\n{}", first_start["time"].as_str().unwrap_or_default(), first_start_section(first_start));
+    }
+    if let Some(teach) = teach.filter(|record| record["time"].as_str() > latest["time"].as_str()) {
+        page += &format!("\n## Teach: {}\n\n{}", teach["time"].as_str().unwrap_or_default(), teach_section(teach));
     }
     page += &format!("\n## Latest: {}\n\n{}", heading(latest), run_section(latest, previous));
     match previous {
@@ -154,6 +167,26 @@ fn first_start_section(record: &Value) -> String {
     for row in record["rows"].as_array().into_iter().flatten() {
         let seconds = row["median"].as_f64().map_or_else(|| "—".to_owned(), |s| if s < 10.0 { format!("{s:.1}") } else { format!("{s:.0}") });
         text += &format!("| {} | {seconds} |\n", row["label"].as_str().unwrap_or_default());
+    }
+    text
+}
+
+/// A `cargo xtask bench --teach` record, newer than the timed runs below: the page's Teach rows
+/// beside the native trainer's.
+fn teach_section(record: &Value) -> String {
+    let mut text = format!(
+        "`cargo xtask bench --teach` at commit `{}`, newer than the latest timed run below: the page's Teach on its \
+         threaded CPU build beside `trainer train` with the same settings, same machine ({} cores) and threads.\n\n\
+         | benchmark | effilens in the page | native trainer | speed vs trainer |\n| --- | ---: | ---: | ---: |\n",
+        record["commit"].as_str().unwrap_or("unknown"),
+        record["cores"],
+    );
+    for row in record["rows"].as_array().into_iter().flatten() {
+        let unit = unit_of(row);
+        let reference = if row["reference"].is_null() { "—".to_owned() } else { format!("{} {unit}", figure(&row["reference"])) };
+        let ours = if row["value"].is_null() { format!("{} {unit}", figure(row)) } else { figure(row) };
+        let ratio = row["speed_vs_reference"].as_f64().map_or("—".into(), |ratio| format!("{ratio:.2}×"));
+        text += &format!("| {} | {ours} | {reference} | {ratio} |\n", label_of(row));
     }
     text
 }
@@ -470,6 +503,11 @@ fn with_reference(mut row: Value, references: &[Value]) -> Value {
     row
 }
 
+/// The browser's Teach rows (`bench.mjs --teach`), each beside the native reference of its id.
+pub fn teach_rows(browser: &Value, references: &[Value]) -> Vec<Value> {
+    rows_of(browser).into_iter().map(|row| with_reference(in_section(row, "browser"), references)).collect()
+}
+
 fn rows_of(source: &Value) -> Vec<Value> {
     source["rows"].as_array().cloned().unwrap_or_default()
 }
@@ -497,7 +535,7 @@ mod tests {
 
     /// The page of a one-row CPU run and `gpu`.
     fn page_with_gpu_record(gpu: &Value) -> String {
-        page(&run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]), None, Some(gpu), None, None)
+        page(&run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]), None, Records { gpu: Some(gpu), ..Records::default() })
     }
 
     /// A `trainer bench --device flex --device wgpu` record of two benchmarks.
@@ -533,7 +571,7 @@ mod tests {
                 "notes": [],
                 "reference": { "source": "onnxruntime-web", "rows": [stats("browser/forward", "ms", 20.0, 19.0, 21.0)] },
             }),
-            teach_reference: stats("browser/teach/cpu-threads", "s", 8.0, 7.0, 9.0),
+            teach_reference: vec![stats("browser/teach/cpu-threads", "s", 8.0, 7.0, 9.0)],
             training: vec![],
             quality: vec![],
             first_start: vec![],
@@ -597,7 +635,7 @@ mod tests {
         assert!(text.contains("| wasm | 1.1 kB | — | — | +10.0 % **bigger** |"), "{text}");
         let same_size = run(vec![], None, vec![json!({ "section": "sizes", "id": "wasm", "label": "wasm", "unit": "bytes", "value": 1000.2 })]);
         assert!(run_section(&same_size, Some(&previous)).contains("| wasm | 1.0 kB | — | — | +0.0 % |"));
-        let page = page(&latest, Some(&previous), None, None, None);
+        let page = page(&latest, Some(&previous), Records::default());
         assert!(page.find("## Latest: 2025-01-31").unwrap() < page.find("## Previous: 2025-01-31").unwrap());
         assert!(page.contains("No GPU run is recorded"), "{page}");
     }
@@ -609,11 +647,11 @@ mod tests {
         let record = |time: &str| {
             json!({ "time": time, "weights_sha256": "abc", "rows": [{ "section": "quality", "id": "quality/test/accuracy", "unit": "score", "label": label, "median": 0.95 }] })
         };
-        let newer = page(&latest, None, None, Some(&record("2099-01-01T00:00:00Z")), None);
+        let newer = page(&latest, None, Records { quality: Some(&record("2099-01-01T00:00:00Z")), ..Records::default() });
         assert!(newer.contains("## The bundled model's quality: 2099-01-01T00:00:00Z"), "{newer}");
         assert!(newer.contains(&format!("| {label} | 0.950 |")), "{newer}");
         assert!(newer.find("## The bundled model's quality").unwrap() < newer.find("## Latest").unwrap());
-        let older = page(&latest, None, None, Some(&record("2000-01-01T00:00:00Z")), None);
+        let older = page(&latest, None, Records { quality: Some(&record("2000-01-01T00:00:00Z")), ..Records::default() });
         assert!(!older.contains("## The bundled model's quality"), "{older}");
     }
 
@@ -623,13 +661,32 @@ mod tests {
         let record = |time: &str| {
             json!({ "time": time, "commit": "abc1234", "rows": [{ "section": "first-start", "id": "first-start/served", "unit": "s", "label": "until the page answers", "median": 251.4 }] })
         };
-        let newer = page(&latest, None, None, None, Some(&record("2099-01-01T00:00:00Z")));
+        let newer = page(&latest, None, Records { first_start: Some(&record("2099-01-01T00:00:00Z")), ..Records::default() });
         assert!(newer.contains("## The first start: 2099-01-01T00:00:00Z"), "{newer}");
         assert!(newer.contains("at commit `abc1234`"), "{newer}");
         assert!(newer.contains("| until the page answers | 251 |"), "{newer}");
         assert!(newer.find("## The first start").unwrap() < newer.find("## Latest").unwrap());
-        let older = page(&latest, None, None, None, Some(&record("2000-01-01T00:00:00Z")));
+        let older = page(&latest, None, Records { first_start: Some(&record("2000-01-01T00:00:00Z")), ..Records::default() });
         assert!(!older.contains("## The first start"), "{older}");
+    }
+
+    #[test]
+    fn a_teach_record_shows_the_pages_rows_beside_the_trainers_with_the_ratio() {
+        let latest = run(vec![stats("forward/b1", "ms", 10.0, 9.0, 11.0)], None, vec![]);
+        let browser = json!({ "rows": [
+            stats("browser/teach-network/cpu-threads", "img/s", 3.0, 3.0, 3.0),
+            { "id": "browser/teach-network-memory/cpu-threads", "label": "memory", "unit": "bytes", "value": 1_048_576.0 },
+        ] });
+        let references = [stats("browser/teach-network/cpu-threads", "img/s", 6.0, 6.0, 6.0)];
+        let record = json!({
+            "time": "2099-01-01T00:00:00Z", "commit": "abc1234",
+            "cores": 2,
+            "rows": teach_rows(&browser, &references),
+        });
+        let page = page(&latest, None, Records { teach: Some(&record), ..Records::default() });
+        assert!(page.contains("## Teach: 2099-01-01T00:00:00Z"), "{page}");
+        assert!(page.contains("| 3.00 (3.00–3.00) img/s | 6.00 (6.00–6.00) img/s | 0.50× |"), "{page}");
+        assert!(page.contains("| memory | 1.05 MB | — | — |"), "{page}");
     }
 
     #[test]

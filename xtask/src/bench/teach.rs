@@ -1,7 +1,11 @@
-//! The native reference of the page's Teach rows: what `trainer` takes to make the same bundle
-//! from the same images and settings (`train --freeze-backbone --no-augment` from the bundled
-//! model, which computes each image's features once as the page does, then `export`), wall time
-//! on all cores. The page's rows sit beside it with the speed ratio.
+//! The native references of the page's Teach rows, on all cores, from the bundled model:
+//! - the head: what `trainer` takes to make the same bundle from the same images and settings
+//!   (`train --freeze-backbone --no-augment`, which computes each image's features once as the
+//!   page does, then `export`), wall time;
+//! - the whole network: `train` for one epoch with the page's settings, training images per
+//!   second of its epoch (validation not included; the page's figure includes it).
+//!
+//! The page's rows sit beside them with the speed ratio.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,10 +16,34 @@ use serde_json::{Value, json};
 
 use crate::command::execute;
 
-/// The rows' id: the page's Teach on the threaded CPU build, which it is the reference of.
+/// The rows' ids: the page's Teach on the threaded CPU build, which they are the references of.
 pub const ID: &str = "browser/teach/cpu-threads";
+pub const NETWORK_ID: &str = "browser/teach-network/cpu-threads";
 
-pub fn measure(trainer: &Path, work: &Path, quick: bool) -> Result<Value> {
+pub fn measure(trainer: &Path, work: &Path, quick: bool) -> Result<Vec<Value>> {
+    let mut rows = vec![measure_head(trainer, work, quick)?];
+    if !quick {
+        rows.push(measure_network(trainer, work)?);
+    }
+    Ok(rows)
+}
+
+/// `trainer train` for the epoch the page's whole-network row trains.
+fn measure_network(trainer: &Path, work: &Path) -> Result<Value> {
+    let checkpoints = work.join("teach-network");
+    if checkpoints.exists() {
+        std::fs::remove_dir_all(&checkpoints)?;
+    }
+    execute(Command::new(trainer)
+        .args(["train", "--train-data", "data/sample/train", "--pretrained", "www/models/logo", "--epochs", "1", "--batch-size", "4"])
+        .arg("--checkpoint-dir")
+        .arg(&checkpoints))?;
+    let metrics: Value = serde_json::from_str(&std::fs::read_to_string(checkpoints.join("metrics.json"))?)?;
+    let per_second = metrics["epochs"][0]["images_per_second"].as_f64().ok_or_else(|| anyhow::anyhow!("no images_per_second in the trainer's metrics.json"))?;
+    Ok(json!({ "id": NETWORK_ID, "unit": "img/s", "median": per_second, "min": per_second, "max": per_second, "runs": 1, "warmup": 0 }))
+}
+
+fn measure_head(trainer: &Path, work: &Path, quick: bool) -> Result<Value> {
     let runs = if quick { 1 } else { 3 };
     let mut seconds = Vec::new();
     for run in 0..=runs {

@@ -1,5 +1,6 @@
 //! Light augmentation that keeps the whole poster, and so the logo, in frame: horizontal flip,
-//! a small zoom-out with shift, and colour jitter. Never a crop.
+//! a small zoom-out with shift, and colour jitter. Never a crop. The trainer and the page's
+//! whole-network Teach draw the same for the same seed.
 
 use image::{Rgb, RgbImage, imageops};
 use rand::Rng;
