@@ -30,16 +30,26 @@ async function hasWebGpuAdapter(page) {
   return page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
 }
 
-test('forced WebGPU classifies a poster like the trainer; switching to CPU agrees', { skip, timeout: 600_000 }, async (t) => {
-  const session = await openPage(browser(), { params: { backend: 'webgpu' } });
-  const { page } = session;
-  if (!(await hasWebGpuAdapter(page))) {
+/**
+ * The page forced onto WebGPU with its model loaded there, or null (the test skipped) where this
+ * Chromium has no adapter. `prepare`: as openPage's.
+ */
+async function openOnWebGpu(t, prepare) {
+  const session = await openPage(browser(), { params: { backend: 'webgpu' }, prepare });
+  if (!(await hasWebGpuAdapter(session.page))) {
     t.skip('this Chromium offers no WebGPU adapter even with --enable-unsafe-webgpu');
     await session.context.close();
-    return;
+    return null;
   }
-  await waitForModel(page, { timeout: 300_000 });
-  assert.equal(await backendOf(page), 'webgpu', `fell back: ${await page.locator('#notice').textContent()}`);
+  await waitForModel(session.page, { timeout: 300_000 });
+  assert.equal(await backendOf(session.page), 'webgpu', `fell back: ${await session.page.locator('#notice').textContent()}`);
+  return session;
+}
+
+test('forced WebGPU classifies a poster like the trainer; switching to CPU agrees', { skip, timeout: 600_000 }, async (t) => {
+  const session = await openOnWebGpu(t);
+  if (!session) return;
+  const { page } = session;
 
   const name = imagesIn(path.join(SAMPLE_VAL, 'logo'))[0];
   const file = { name, path: path.join(SAMPLE_VAL, 'logo', name) };
@@ -113,22 +123,14 @@ if (self.GPUAdapter) {
 `;
 
 test('when the browser takes the WebGPU device away, the page says so and goes on on the CPU', { skip, timeout: 600_000 }, async (t) => {
-  const session = await openPage(browser(), {
-    params: { backend: 'webgpu' },
-    prepare: (context) =>
-      context.route('**/worker.js', async (route) => {
-        const response = await route.fetch();
-        await route.fulfill({ response, body: LOSE_ON_REQUEST + (await response.text()) });
-      }),
-  });
+  const session = await openOnWebGpu(t, (context) =>
+    context.route('**/worker.js', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: LOSE_ON_REQUEST + (await response.text()) });
+    }),
+  );
+  if (!session) return;
   const { page } = session;
-  if (!(await hasWebGpuAdapter(page))) {
-    t.skip('this Chromium offers no WebGPU adapter even with --enable-unsafe-webgpu');
-    await session.context.close();
-    return;
-  }
-  await waitForModel(page, { timeout: 300_000 });
-  assert.equal(await backendOf(page), 'webgpu', `fell back: ${await page.locator('#notice').textContent()}`);
 
   // Lost while idle: nothing asked, the page moves by itself.
   await page.evaluate(() => new BroadcastChannel('effilens-test').postMessage('lose the device'));
