@@ -423,15 +423,6 @@ async function teachRows(page, cpu, id, threads) {
   rows.push(row(`browser/teach/${id}`, teachLabel, 's', PLAN.teach, teach.map((run) => run.seconds)));
   rows.push(row(`browser/teach-epochs/${id}`, `of which the head's epochs, after the features, ${cpu}`, 's', PLAN.teach, teach.map((run) => run.epochs)));
   if (!QUICK && threads > 1) {
-    progress('timing Teach of the whole network, one epoch…');
-    const settings = { 'teach-part': 'network', 'teach-epochs': '1', 'teach-batch': '4' };
-    const defaults = await page.evaluate((ids) => Object.fromEntries(ids.map((id) => [id, document.getElementById(id).value])), Object.keys(settings));
-    for (const [id, value] of Object.entries(settings)) await (id === 'teach-part' ? page.selectOption(`#${id}`, value) : page.fill(`#${id}`, value));
-    const network = await timedTeach(page, SAMPLE_TRAIN);
-    for (const [id, value] of Object.entries(defaults)) await (id === 'teach-part' ? page.selectOption(`#${id}`, value) : page.fill(`#${id}`, value));
-    const networkLabel = `Teach, whole network, 1 epoch of ${path.basename(SAMPLE_TRAIN)} (${network.trained} training images), batches of 4, augmented: images/s, ${cpu}`;
-    rows.push(row(`browser/teach-network/${id}`, networkLabel, 'img/s', [0, 1], [network.trained / network.epochs]));
-    rows.push({ id: `browser/teach-network-memory/${id}`, label: `the worker's wasm memory after that epoch (its limit: 2 GiB)`, unit: 'bytes', value: network.memory });
     progress('timing Teach on 2,000 images…');
     const folder = tenfoldTrainingFolder();
     try {
@@ -441,6 +432,16 @@ async function teachRows(page, cpu, id, threads) {
     } finally {
       fs.rmSync(path.dirname(folder), { recursive: true, force: true });
     }
+    // Last: the worker's memory never shrinks, and the whole network's images take the most.
+    progress('timing Teach of the whole network, one epoch…');
+    const settings = { 'teach-part': 'network', 'teach-epochs': '1', 'teach-batch': '4' };
+    const defaults = await page.evaluate((ids) => Object.fromEntries(ids.map((id) => [id, document.getElementById(id).value])), Object.keys(settings));
+    for (const [id, value] of Object.entries(settings)) await (id === 'teach-part' ? page.selectOption(`#${id}`, value) : page.fill(`#${id}`, value));
+    const network = await timedTeach(page, SAMPLE_TRAIN);
+    for (const [id, value] of Object.entries(defaults)) await (id === 'teach-part' ? page.selectOption(`#${id}`, value) : page.fill(`#${id}`, value));
+    const networkLabel = `Teach, whole network, 1 epoch of ${path.basename(SAMPLE_TRAIN)} (${network.trained} training images), batches of 4, augmented: images/s, ${cpu}`;
+    rows.push(row(`browser/teach-network/${id}`, networkLabel, 'img/s', [0, 1], [network.trained / network.epochs]));
+    rows.push({ id: `browser/teach-network-memory/${id}`, label: `the worker's wasm memory after that epoch (its limit: 2 GiB)`, unit: 'bytes', value: network.memory });
   }
   return rows;
 }
