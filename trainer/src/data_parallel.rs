@@ -17,6 +17,8 @@
 //! gradients with collective operations, which burn 0.22 implements for CUDA (NCCL) alone, on one
 //! machine; see the README.
 
+use std::sync::{Arc, Condvar, Mutex};
+
 use anyhow::{Result, anyhow};
 use burn::data::dataloader::{DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
@@ -36,6 +38,40 @@ pub struct Shard {
     pub targets: Tensor<1, Int>,
     /// The shard's share of the batch (its images over the batch's).
     pub share: f32,
+    /// Where devices share one random generator: this shard's place in the step's turns.
+    pub turn: Option<Turn>,
+}
+
+/// The forward passes of a step, one device after the other in device order.
+///
+/// The CPU named twice (`--device flex,flex`) is one device with one random generator, and the
+/// workers' threads would draw their dropout and drop-connect masks from it in whichever order
+/// they got there: no two runs alike. Taking turns for the forward pass, where every random number
+/// is drawn, makes such a run reproducible; the backward passes still run side by side. Distinct
+/// devices each have their own generator (seeded per shard) and do not take turns.
+pub struct Turn {
+    index: usize,
+    turns: Arc<(Mutex<usize>, Condvar)>,
+}
+
+impl Turn {
+    /// Runs `forward` once the shards before this one have run theirs; the next shard's turn
+    /// comes when it returns or panics.
+    fn take<T>(&self, forward: impl FnOnce() -> T) -> T {
+        struct Pass<'a>(&'a (Mutex<usize>, Condvar));
+        impl Drop for Pass<'_> {
+            fn drop(&mut self) {
+                let (next, changed) = self.0;
+                *next.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+                changed.notify_all();
+            }
+        }
+        let (next, changed) = &*self.turns;
+        let guard = next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        drop(changed.wait_while(guard, |next| *next != self.index).unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let _pass = Pass(&self.turns);
+        forward()
+    }
 }
 
 /// What a worker runs: the network and its loss, forked onto the worker's device together. A type
@@ -51,7 +87,10 @@ impl TrainStep for Replica {
     type Output = ClassificationOutput;
 
     fn step(&self, shard: Shard) -> TrainOutput<ClassificationOutput> {
-        let logits = self.network.forward(shard.inputs);
+        let logits = match &shard.turn {
+            Some(turn) => turn.take(|| self.network.forward(shard.inputs)),
+            None => self.network.forward(shard.inputs),
+        };
         let loss = self.loss.forward(logits.clone(), shard.targets.clone());
         let gradients = loss.clone().mul_scalar(shard.share).backward();
         TrainOutput::new(self, gradients, ClassificationOutput::new(loss, logits, shard.targets))
@@ -114,6 +153,8 @@ impl DataParallel {
         members: &[usize],
         mut tensors: impl FnMut(usize, &[usize], &Device) -> (Tensor<4>, Tensor<1, Int>),
     ) -> Vec<Option<Shard>> {
+        let shares_a_generator = self.devices.iter().enumerate().any(|(index, device)| self.devices[..index].contains(device));
+        let turns = Arc::new((Mutex::new(0), Condvar::new()));
         self.devices
             .iter()
             .enumerate()
@@ -123,7 +164,8 @@ impl DataParallel {
                     return None;
                 }
                 let (inputs, targets) = tensors(index, shard, device);
-                Some(Shard { inputs, targets, share: shard.len() as f32 / members.len() as f32 })
+                let turn = shares_a_generator.then(|| Turn { index, turns: turns.clone() });
+                Some(Shard { inputs, targets, share: shard.len() as f32 / members.len() as f32, turn })
             })
             .collect()
     }
@@ -213,7 +255,7 @@ mod tests {
 
         let parallel = DataParallel::new(vec![device.clone(), device.clone()]);
         let shards = (0..2)
-            .map(|index| Some(Shard { inputs: inputs[index].clone(), targets: targets[index].clone(), share: shares[index] }))
+            .map(|index| Some(Shard { inputs: inputs[index].clone(), targets: targets[index].clone(), share: shares[index], turn: None }))
             .collect();
         let (stepped, batch_loss) = parallel.step(model.clone(), &mut sgd(0.9, 1e-4), &loss, shards, 0.1).unwrap();
 
