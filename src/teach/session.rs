@@ -29,8 +29,9 @@ pub struct TeachSession {
     /// `classes` (and its backbone frozen to train the head): what trains and the bundle is
     /// written from.
     start: crate::EfficientNet,
-    /// The base network for inference: it computes the features, and its preprocessor decodes.
-    extractor: Classifier,
+    /// The base network for inference, which computes the head's features until training starts.
+    /// The whole network trains on images that only need decoding: it has none.
+    extractor: Option<Classifier>,
     classes: Vec<String>,
     recipe: Recipe,
     /// The images added so far, until training takes them.
@@ -47,13 +48,15 @@ impl TeachSession {
         let training_device = Device::flex().autodiff();
         let start = base.load_model(weights, &training_device).map_err(|error| error.to_string())?;
         let start = with_classifier_for(start, &base.classes, &classes, recipe.seed, &training_device);
-        let extractor = Classifier::load(base.clone(), weights, device).map_err(|error| error.to_string())?;
         let width = start.classifier.weight.dims()[0];
-        let (start, examples) = match recipe.part {
-            Part::Head => (start.freeze_backbone(), Examples::Features { train: Features::new(width), val: Features::new(width) }),
+        let (start, extractor, examples) = match recipe.part {
+            Part::Head => {
+                let extractor = Classifier::load(base.clone(), weights, device).map_err(|error| error.to_string())?;
+                (start.freeze_backbone(), Some(extractor), Examples::Features { train: Features::new(width), val: Features::new(width) })
+            }
             Part::Network => {
                 let (train, val) = (LabeledImages::default(), LabeledImages::default());
-                (start, Examples::Images { train, val, preprocessor: extractor.preprocessor().clone(), augment: !recipe.no_augment })
+                (start, None, Examples::Images { train, val, preprocessor: base.preprocessor(), augment: !recipe.no_augment })
             }
         };
         Ok(Self { base, start, extractor, classes, recipe, examples: Some(examples), training: None })
@@ -86,7 +89,8 @@ impl TeachSession {
         match &self.examples {
             None => Err(InferenceError("training has started: no more images can be added".into())),
             Some(Examples::Features { .. }) => {
-                Ok(self.extractor.features_batch(images).await?.into_iter().map(|row| row.map(Example::Features)).collect())
+                let extractor = self.extractor.as_ref().expect("a session that trains the head has its extractor until training starts");
+                Ok(extractor.features_batch(images).await?.into_iter().map(|row| row.map(Example::Features)).collect())
             }
             Some(Examples::Images { preprocessor, .. }) => Ok(crate::parallel::map(images, |bytes| {
                 preprocessor.decode(bytes).map(|image| Example::Image(preprocessor.resize(&image)))
@@ -157,6 +161,7 @@ impl TeachSession {
                 return Err(refusal);
             }
             self.training = Some(Training::new(self.start.clone(), &self.recipe, examples));
+            self.extractor = None;
         }
         self.training.as_mut().ok_or_else(|| "no images were added".to_owned())
     }
