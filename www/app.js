@@ -1,7 +1,7 @@
 // The page: wires the controls, drag-and-drop and paste to the classifier (which runs in a
 // worker, see classifier-client.js) and to the views. Runs on the main thread and does no
 // inference itself, so the page stays responsive.
-import { byId, formatPercent, h } from './dom.js';
+import { byId, formatClasses, formatPercent, h } from './dom.js';
 import { ClassifierClient } from './classifier-client.js';
 import { BACKEND_LABELS, chooseBackend, requestedBackend } from './backend.js';
 import { entriesFromDirectoryEntry, entriesFromFileList, fileOfEntry, planEvaluation } from './folder.js';
@@ -83,7 +83,7 @@ function showModel(loaded) {
   classMapView.setClasses(loaded.classes);
   setModelStatus(
     'ready',
-    `${modelName} is ready: classes ${loaded.classes.join(', ')}. Loaded in ${Math.round(loaded.loadMs)} ms, warm-up ${Math.round(loaded.warmUpMs)} ms.`,
+    `${modelName} is ready: ${loaded.classes.length} classes, ${formatClasses(loaded.classes)}. Loaded in ${Math.round(loaded.loadMs)} ms, warm-up ${Math.round(loaded.warmUpMs)} ms.`,
   );
   const facts = [
     ['Name', m.name],
@@ -258,9 +258,12 @@ async function classifyFile(file) {
   classMapView.imageChanged(false);
   try {
     const result = await client.classify(file);
-    const best = (await evaluationCore()).argmax(result.probabilities);
+    const core = await evaluationCore();
+    const best = core.argmax(result.probabilities);
+    // A bar per class up to a dozen; beyond (ImageNet's 1000), the five most probable.
+    const shown = result.probabilities.length > 12 ? Array.from(core.ranked(result.probabilities, 5)) : null;
     if (token !== classifyToken) return;
-    classifyView.showResult({ classes: client.loaded.classes, best, ...result });
+    classifyView.showResult({ classes: client.loaded.classes, best, shown, ...result });
     shownFile = file;
     classMapView.imageChanged(true);
   } catch (error) {

@@ -1,5 +1,6 @@
 // The single-image result: the image, the predicted class with its probability ("logo 0.97"),
-// a bar per class, the time taken and the backend.
+// a bar per class (the most probable few for a model of many classes), the time taken and the
+// backend.
 import { h, byId, formatProbability, formatMs } from './dom.js';
 import { BACKEND_LABELS } from './backend.js';
 
@@ -23,16 +24,21 @@ export class ClassifyView {
     this.#meta.textContent = '';
   }
 
-  /** `best`: the predicted class, decided by the evaluation core. */
-  showResult({ classes, probabilities, best, ms, backend }) {
+  /**
+   * `best`: the predicted class, decided by the evaluation core; `shown`: the classes to draw a
+   * bar for, the most probable first (the core ranks them), or null for every class in order.
+   */
+  showResult({ classes, probabilities, best, shown = null, ms, backend }) {
     this.#panel.dataset.state = 'done';
     this.#prediction.replaceChildren(
       h('span', { className: 'predicted-class' }, classes[best]),
       ' ',
       h('span', { className: 'predicted-probability' }, formatProbability(probabilities[best])),
     );
+    const indices = shown ?? classes.map((_, i) => i);
     this.#bars.replaceChildren(
-      ...classes.map((name, i) => {
+      ...indices.map((i) => {
+        const name = classes[i];
         const fill = h('span', { className: 'fill' });
         fill.style.width = `${(probabilities[i] * 100).toFixed(1)}%`; // CSSOM: allowed by the CSP
         return h(
@@ -44,6 +50,7 @@ export class ClassifyView {
           h('span', { className: 'value' }, probabilities[i].toFixed(4)),
         );
       }),
+      ...(shown ? [h('li', { className: 'more' }, `the ${shown.length} most probable of ${classes.length} classes`)] : []),
     );
     this.#meta.textContent = `${formatMs(ms)} on ${BACKEND_LABELS[backend] ?? backend}`;
   }

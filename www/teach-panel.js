@@ -1,7 +1,7 @@
 // The Teach section: a labeled folder in, a trained bundle out, all in this page. Labeling is
 // the evaluation core's (Rust), training the worker's Teach session (Rust); this file runs the
 // form, the progress, the live curves, the validation dashboards and the downloads.
-import { byId, downloadBlob, formatMs, formatPercent, h } from './dom.js';
+import { byId, downloadBlob, formatClasses, formatMs, formatPercent, h } from './dom.js';
 import { evaluationCore } from './evaluation-core.js';
 import { planEvaluation, planTeaching } from './folder.js';
 import { runTeaching } from './teach.js';
@@ -216,7 +216,7 @@ export class TeachPanel {
       return element;
     };
     this.#ui.outcome.replaceChildren(
-      h('p', {}, `The bundle “${manifest.name}” (${manifest.arch}, classes ${manifest.classes.join(', ')}) is ready. `,
+      h('p', {}, `The bundle “${manifest.name}” (${manifest.arch}, classes ${formatClasses(manifest.classes)}) is ready. `,
         'Keep both files in one folder: ', h('code', {}, 'trainer eval --model <folder>'), ' evaluates it, ',
         h('code', {}, 'trainer train --pretrained <folder>'), ' trains it further, and “Load your own model…” loads it here.'),
       h('div', { className: 'controls' },

@@ -57,9 +57,24 @@ impl DecisionRule {
     }
 }
 
+/// Every class, the most probable first; equally probable ones in class order. What a top-k
+/// shows (`trainer predict --top-k`, the page's bars for a model of many classes).
+pub fn ranked(probabilities: &[f32]) -> Vec<usize> {
+    let mut classes: Vec<usize> = (0..probabilities.len()).collect();
+    classes.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+    classes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranked_puts_the_most_probable_first_and_keeps_ties_in_class_order() {
+        assert_eq!(ranked(&[0.1, 0.4, 0.1, 0.4]), [1, 3, 0, 2]);
+        assert_eq!(ranked(&[0.1, 0.4, 0.1, 0.4])[0], DecisionRule::Argmax.decide(&[0.1, 0.4, 0.1, 0.4]));
+        assert!(ranked(&[]).is_empty());
+    }
 
     fn classes() -> Vec<String> {
         vec!["logo".to_owned(), "others".to_owned()]

@@ -29,6 +29,12 @@ pub fn argmax(probabilities: Vec<f32>) -> usize {
     DecisionRule::Argmax.decide(&probabilities)
 }
 
+/// The `count` most probable classes, the most probable first (ties in class order).
+#[wasm_bindgen]
+pub fn ranked(probabilities: Vec<f32>, count: usize) -> Vec<u32> {
+    crate::decision::ranked(&probabilities).into_iter().take(count).map(|class| class as u32).collect()
+}
+
 /// A folder's files labeled: what to classify, in report order, and what is skipped.
 #[wasm_bindgen]
 pub struct FolderPlan {

@@ -26,6 +26,7 @@
 //                                 trainer making the same bundle beside it (xtask/src/bench/teach.rs)
 //   browser/teach-epochs/cpu-threads, …/cpu
 //                                 of that, the head's epochs (after the features)
+//   browser/teach-imagenet/cpu-threads  the same from the shipped ImageNet Lite0 (224 px)
 //   browser/teach-network/cpu-threads
 //                                 Teach, whole network, one epoch of data/sample/train, batches of
 //                                 4, augmented: training images per second of the epoch
@@ -432,6 +433,14 @@ async function teachRows(page, cpu, id, threads) {
     } finally {
       fs.rmSync(path.dirname(folder), { recursive: true, force: true });
     }
+    // After the memory row: a second network now stays in the worker.
+    progress('timing Teach from the ImageNet backbone…');
+    const imagenet = "ImageNet EfficientNet-Lite0's backbone";
+    await page.selectOption('#teach-start', { label: imagenet });
+    const fromImageNet = await timeRuns(PLAN.teach, () => timedTeach(page, SAMPLE_TRAIN));
+    await page.selectOption('#teach-start', 'loaded');
+    const imagenetLabel = `Teach, head only, from ${imagenet} (224 px): ${path.basename(SAMPLE_TRAIN)} (${fromImageNet[0].images} images) picked → bundle ready, ${cpu}`;
+    rows.push(row(`browser/teach-imagenet/${id}`, imagenetLabel, 's', PLAN.teach, fromImageNet.map((run) => run.seconds)));
     // Last: the worker's memory never shrinks, and the whole network's images take the most.
     progress('timing Teach of the whole network, one epoch…');
     const settings = { 'teach-part': 'network', 'teach-epochs': '1', 'teach-batch': '4' };

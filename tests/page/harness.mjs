@@ -198,7 +198,7 @@ export async function classifyByDrop(page, file, { timeout = 60_000 } = {}) {
   const state = await page.locator('#classify-result').getAttribute('data-state');
   assert.equal(state, 'done', `classification failed: ${await page.locator('#prediction').textContent()}`);
   const probabilities = Object.fromEntries(
-    await page.$$eval('#class-bars li', (items) => items.map((li) => [li.dataset.class, Number(li.dataset.probability)])),
+    await page.$$eval('#class-bars li[data-class]', (items) => items.map((li) => [li.dataset.class, Number(li.dataset.probability)])),
   );
   return { label: (await page.locator('#prediction').textContent()).trim(), probabilities };
 }

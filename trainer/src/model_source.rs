@@ -130,12 +130,18 @@ pub fn export_source(spec: &str, options: &CheckpointOptions, device: &Device) -
     };
     if let Some((path, arch)) = pth {
         let (mut manifest, model) = pth_model(&path, arch, options, device)?;
-        manifest.source_weights = format!("{arch} ImageNet weights from {}", path.display());
+        manifest.source_weights = imagenet_source(arch, &path);
         return Ok((manifest, model));
     }
     let (checkpoint, model) = checkpoint_model(path, device)?;
     let unset = WeightsFile { file: String::new(), dtype: WeightsDtype::F32, sha256: String::new(), bytes: 0 };
     Ok((checkpoint.state.manifest(&checkpoint_name(path), unset), model))
+}
+
+/// Where ImageNet weights came from, as a bundle says it: the file's name, not where it lies on
+/// this machine (a published manifest should not carry a local path).
+pub fn imagenet_source(arch: Arch, pth: &Path) -> String {
+    format!("{arch} ImageNet weights ({})", pth.file_name().map(|name| name.to_string_lossy()).unwrap_or_default())
 }
 
 /// A `.pth`'s network, its classifier included, and a manifest for it.
@@ -160,7 +166,7 @@ fn pth_model(path: &Path, arch: Arch, options: &CheckpointOptions, device: &Devi
             sha256: String::new(),
             bytes: std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0),
         },
-        source_weights: path.display().to_string(),
+        source_weights: imagenet_source(arch, path),
         training: serde_json::Value::Null,
         metrics: serde_json::Value::Null,
         evaluations: serde_json::Value::Null,

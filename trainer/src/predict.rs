@@ -91,9 +91,9 @@ fn predict(classifier: &Classifier, path: &Path, args: &PredictArgs, cam_class: 
             located.probabilities
         }
     };
-    let mut ranked: Vec<(usize, f32)> = probabilities.into_iter().enumerate().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mut top: Vec<String> = ranked.into_iter().take(args.top_k).map(|(class, p)| format!("  {p:.4}  {}", classifier.classes()[class])).collect();
+    let ranked = effilens_evaluation::decision::ranked(&probabilities);
+    let mut top: Vec<String> =
+        ranked.into_iter().take(args.top_k).map(|class| format!("  {:.4}  {}", probabilities[class], classifier.classes()[class])).collect();
     top.extend(lines);
     Ok(top.join("\n"))
 }

@@ -11,7 +11,8 @@ use crate::web_build::{self, BuildArgs};
 #[derive(clap::Args)]
 pub struct SiteArgs {
     /// A model bundle (`trainer export` output: model.json and its weights); repeat for several.
-    /// The first is the one the page loads on start. Default: the bundled logo model.
+    /// The first is the one the page loads on start. Default: the bundled models
+    /// (www/models/index.json: the logo detector, and the ImageNet Lite0 that Teach can start from).
     #[arg(long = "model")]
     pub models: Vec<PathBuf>,
     /// The folder to write (replaced if it holds an earlier site).
@@ -57,10 +58,22 @@ pub fn run(args: &SiteArgs) -> Result<()> {
         crate::setup::web_toolchain()?;
         web_build::run(&args.build)?;
     }
-    let models = if args.models.is_empty() { vec![crate::root().join("www/models/logo")] } else { args.models.clone() };
+    let models = if args.models.is_empty() { bundled_models()? } else { args.models.clone() };
     let out = write(&models, &crate::root().join(&args.out))?;
     println!("wrote {}: serve it from any static host (see HOSTING.md inside)", out.display());
     Ok(())
+}
+
+/// The folders www/models/index.json lists, in its order.
+fn bundled_models() -> Result<Vec<PathBuf>> {
+    let models = crate::root().join("www/models");
+    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(models.join("index.json"))?)?;
+    index
+        .as_array()
+        .context("www/models/index.json is not a list")?
+        .iter()
+        .map(|model| model["path"].as_str().map(|path| crate::root().join("www").join(path)).context("a model in www/models/index.json has no path"))
+        .collect()
 }
 
 /// Writes the site for `models` into `out`; returns `out`.
@@ -98,6 +111,10 @@ pub fn write(models: &[PathBuf], out: &Path) -> Result<PathBuf> {
         let weights = manifest["weights"]["file"].as_str().expect("checked");
         for file in ["model.json", weights] {
             std::fs::copy(dir.join(file), target.join(file)).with_context(|| format!("cannot copy {}", dir.join(file).display()))?;
+        }
+        // Where third-party weights came from and under which licence travels with them.
+        if dir.join("NOTICE.md").is_file() {
+            std::fs::copy(dir.join("NOTICE.md"), target.join("NOTICE.md"))?;
         }
         index.push(json!({ "id": id, "name": manifest["name"].as_str().unwrap_or(&id), "path": format!("models/{id}/") }));
         ids.push(id);
@@ -151,4 +168,22 @@ fn copy_dir(from: &Path, to: &Path, keep: &dyn Fn(&Path) -> bool) -> Result<()> 
         Ok(())
     }
     walk(from, from, to, keep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo xtask site` without `--model` publishes what www/models/index.json lists, and each
+    /// entry is a bundle whose third-party weights say where they came from.
+    #[test]
+    fn the_default_site_publishes_the_listed_bundles() {
+        let models = bundled_models().unwrap();
+        let names: Vec<_> = models.iter().map(|dir| dir.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["logo", "imagenet-lite0"]);
+        for dir in &models {
+            check_bundle(dir).unwrap();
+        }
+        assert!(models[1].join("NOTICE.md").is_file());
+    }
 }

@@ -211,7 +211,7 @@ fn initial_model(
     }
     // The ImageNet classifier does not fit our classes: start it fresh (the seed's load_fc=False).
     let model = load_pytorch(config.init(device), &checkpoint, false)?;
-    Ok((model, Vec::new(), format!("{arch} ImageNet weights from {}", checkpoint.display())))
+    Ok((model, Vec::new(), crate::model_source::imagenet_source(arch, &checkpoint)))
 }
 
 /// Continuing from a bundle, the architecture and input size not given are the bundle's: what the
