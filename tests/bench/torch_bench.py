@@ -14,10 +14,11 @@ same statistics (median, min, max), so that ``cargo xtask bench`` can put the tw
   ``--freeze-backbone`` does);
 - with ``--eval-arch``: ``trainer eval``'s work on a labeled folder (read, decode with EXIF
   orientation, bicubic resize of the whole image, normalise, classify in batches of 16, decoding
-  on ``--threads`` threads), with random weights of that architecture.
+  on ``--threads`` threads), with random weights of that architecture, at ``--eval-image-size``
+  (the evaluated bundle's input size, which ``cargo xtask bench`` passes).
 
 With ``--export-onnx PATH`` it also writes that architecture, with the folder's classes and
-random weights, as ONNX (any batch size): the model the browser benchmark runs in ONNX Runtime
+random weights, as ONNX (any batch size, ``--eval-image-size`` squares): the model the browser benchmark runs in ONNX Runtime
 Web as the reference of the page's own forward passes (tests/page/bench.mjs).
 
 With ``--device cuda`` the rows run on the GPU (decoding stays on the CPU): the reference of the
@@ -169,13 +170,13 @@ def folder_images(data):
     return classes, images
 
 
-def prepare(path, lite):
+def prepare(path, lite, size):
     """The model input of one image file, as effilens prepares it: upright RGB, the whole image
-    resized to a square with Catmull-Rom bicubic (Pillow's BICUBIC), normalised."""
+    resized to a ``size`` square with Catmull-Rom bicubic (Pillow's BICUBIC), normalised."""
     with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE), Image.BICUBIC)
+        image = ImageOps.exif_transpose(image).convert("RGB").resize((size, size), Image.BICUBIC)
     pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-    values = pixels.view(IMAGE_SIZE, IMAGE_SIZE, 3).permute(2, 0, 1).float() / 255.0
+    values = pixels.view(size, size, 3).permute(2, 0, 1).float() / 255.0
     if lite:
         return values * 2.0 - 1.0
     mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
@@ -183,7 +184,7 @@ def prepare(path, lite):
     return (values - mean) / std
 
 
-def folder_evaluation(package, arch, data, threads, repeats, device):
+def folder_evaluation(package, arch, data, size, threads, repeats, device):
     classes, images = folder_images(data)
     if not images:
         raise RuntimeError(f"{data}: no images")
@@ -194,17 +195,18 @@ def folder_evaluation(package, arch, data, threads, repeats, device):
         with ThreadPoolExecutor(max_workers=threads) as pool, torch.inference_mode():
             for start in range(0, len(images), BATCH):
                 paths = [path for path, _ in images[start : start + BATCH]]
-                inputs = torch.stack(list(pool.map(lambda path: prepare(path, lite), paths))).to(device)
+                inputs = torch.stack(list(pool.map(lambda path: prepare(path, lite, size), paths))).to(device)
                 torch.softmax(model(inputs), dim=1).argmax(dim=1).tolist()
 
     return len(images), time_runs(repeats, run)
 
 
-def export_onnx(package, arch, data, path):
-    """``arch`` with ``data``'s classes and random weights as ONNX, batch size left open."""
+def export_onnx(package, arch, data, size, path):
+    """``arch`` with ``data``'s classes and random weights as ONNX for ``size`` squares, batch size
+    left open."""
     classes, _ = folder_images(data)
     model = package.EfficientNet.from_name(arch, num_classes=len(classes)).eval()
-    example = torch.zeros(1, 3, IMAGE_SIZE, IMAGE_SIZE)
+    example = torch.zeros(1, 3, size, size)
     batch = {0: "batch"}
     # The TorchScript exporter: it needs no onnx or onnxscript package, unlike torch.export's.
     torch.onnx.export(
@@ -264,7 +266,7 @@ def measure(args):
         else:
             print(f"timing PyTorch folder evaluation of {args.data}…", file=sys.stderr)
             count, seconds = folder_evaluation(
-                package, args.eval_arch, args.data, args.threads, plan["evaluation"], args.device
+                package, args.eval_arch, args.data, args.eval_image_size, args.threads, plan["evaluation"], args.device
             )
             rows.append(row("eval/folder", "img/s", plan["evaluation"], seconds, images=count))
     if args.export_onnx:
@@ -274,7 +276,7 @@ def measure(args):
         else:
             print(f"exporting {args.eval_arch} as ONNX to {args.export_onnx}…", file=sys.stderr)
             try:
-                export_onnx(package, args.eval_arch, args.data, args.export_onnx)
+                export_onnx(package, args.eval_arch, args.data, args.eval_image_size, args.export_onnx)
             except Exception as error:  # the timings stand without it; the note says why
                 notes.append(f"no ONNX export for the browser's reference: {error}")
     return rows, notes
@@ -294,6 +296,12 @@ def main():
         "--eval-arch",
         help="time trainer eval's work on --data with random weights of this architecture "
         "(the bundle's that trainer bench evaluated); without it the folder row is left out",
+    )
+    parser.add_argument(
+        "--eval-image-size",
+        type=int,
+        default=IMAGE_SIZE,
+        help="input size of the folder row and the ONNX export (the evaluated bundle's)",
     )
     parser.add_argument(
         "--device",

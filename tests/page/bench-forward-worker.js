@@ -12,7 +12,12 @@
 //   'webgpu' (effilens' webgpu build; ONNX Runtime Web's WebGPU backend)
 // Reply:   { values: [ms per forward pass] } | { error: message }
 
-const IMAGE_SIZE = 224;
+/** The bundled model both engines run at its input size. */
+const BUNDLE = new URL('/models/logo/', self.location.href);
+
+async function manifestText() {
+  return (await fetch(new URL('model.json', BUNDLE))).text();
+}
 
 async function timeRuns(warmup, runs, pass) {
   for (let i = 0; i < warmup; i++) await pass();
@@ -25,14 +30,13 @@ async function timeRuns(warmup, runs, pass) {
   return values;
 }
 
-/** One image through the page's network: Classifier.warmUp, a blank 224² input already in memory. */
+/** One image through the page's network: Classifier.warmUp, a blank input already in memory. */
 async function effilensPass({ build, backend, threads }) {
   const wasm = await import(new URL(`/pkg/${build}/effilens.js`, self.location.href));
   await wasm.default();
   if (threads > 1) await wasm.initThreadPool(threads);
-  const bundle = new URL('/models/logo/', self.location.href);
-  const manifest = await (await fetch(new URL('model.json', bundle))).text();
-  const weights = await fetch(new URL(JSON.parse(manifest).weights.file, bundle));
+  const manifest = await manifestText();
+  const weights = await fetch(new URL(JSON.parse(manifest).weights.file, BUNDLE));
   const classifier = await wasm.Classifier.load(manifest, new Uint8Array(await weights.arrayBuffer()), backend);
   return () => classifier.warmUp();
 }
@@ -50,8 +54,10 @@ async function onnxRuntimePass({ backend, threads, batch }) {
     executionProviders: [webgpu ? 'webgpu' : 'wasm'],
     graphOptimizationLevel: 'all',
   });
-  const pixels = Float32Array.from({ length: batch * 3 * IMAGE_SIZE * IMAGE_SIZE }, () => Math.random() * 2 - 1);
-  const input = new ort.Tensor('float32', pixels, [batch, 3, IMAGE_SIZE, IMAGE_SIZE]);
+  // The ONNX export's input size is the bundle's (cargo xtask bench passes it to torch_bench.py).
+  const size = JSON.parse(await manifestText()).image_size;
+  const pixels = Float32Array.from({ length: batch * 3 * size * size }, () => Math.random() * 2 - 1);
+  const input = new ort.Tensor('float32', pixels, [batch, 3, size, size]);
   return () => session.run({ [session.inputNames[0]]: input });
 }
 

@@ -38,7 +38,7 @@
 //                                 the same on 2,000 images (data/sample/train ten times over), and
 //                                 the worker's wasm memory after it (full runs only)
 //   browser/forward/cpu-threads, …/cpu
-//                                 one forward pass alone (a blank 224² image already in memory),
+//                                 one forward pass alone (a blank image at the bundle's size, in memory),
 //                                 in a worker of the served page, 2 threads and 1
 //   browser/forward/webgpu        the same on the WebGPU build (few runs, as above)
 //
@@ -302,6 +302,9 @@ async function served(file) {
 }
 
 /** Per-pass milliseconds of `request` (see bench-forward-worker.js), in a fresh worker of `page`. */
+/** The input size of the forward rows: the bundled logo model's (bench-forward-worker.js). */
+const FORWARD_SIZE = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/models/logo/model.json'), 'utf8')).image_size;
+
 function forwardPasses(page, request) {
   return page.evaluate(
     (request) =>
@@ -351,7 +354,7 @@ async function forwardRows(browser) {
       progress(`timing forward passes alone on the ${cpu}…`);
       const [warmup, runs] = PLAN.forward;
       const ours = await forwardPasses(page, { engine: 'effilens', build: id, backend: 'cpu', threads, warmup, runs });
-      const label = `forward pass alone, one 224² image already in memory, in a worker, ${cpu}`;
+      const label = `forward pass alone, one ${FORWARD_SIZE}² image already in memory, in a worker, ${cpu}`;
       rows.push(row(`browser/forward/${id}`, label, 'ms', PLAN.forward, ours));
       if (missing) continue;
       try {
@@ -382,7 +385,7 @@ async function webGpuForwardRows(browser, adapter) {
   if (!(await served('bench/forward-worker.js'))) {
     return { rows: [], reference: [], notes: [`forward pass alone on WebGPU not measured: ${NOT_SERVED}`] };
   }
-  const label = `forward pass alone, one 224² image already in memory, in a worker, WebGPU (${adapter})`;
+  const label = `forward pass alone, one ${FORWARD_SIZE}² image already in memory, in a worker, WebGPU (${adapter})`;
   const [warmup, runs] = PLAN.latencyWebGpu;
   const rows = [];
   const reference = [];

@@ -96,6 +96,10 @@ struct Row {
     id: String,
     label: String,
     arch: Arch,
+    /// The input size of the folder row's bundle, which the PyTorch row and the browser's ONNX
+    /// reference then use too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_size: Option<usize>,
     unit: Unit,
     median: f64,
     min: f64,
@@ -121,6 +125,7 @@ impl Row {
             id,
             label,
             arch,
+            image_size: None,
             unit,
             median,
             min: values[0],
@@ -311,5 +316,6 @@ fn folder_evaluation(model: &str, data: &Path, repeats: Repeats, target: &Target
         "trainer eval, {model} ({arch}) on {}: {images} images, decode and resize included",
         data.display()
     ));
-    Ok(Row::new(target.id("eval/folder".into()), label, arch, Unit::ImagesPerSecond, repeats, images, &seconds))
+    let row = Row::new(target.id("eval/folder".into()), label, arch, Unit::ImagesPerSecond, repeats, images, &seconds);
+    Ok(Row { image_size: Some(classifier.manifest().image_size), ..row })
 }

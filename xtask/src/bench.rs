@@ -277,8 +277,8 @@ fn native(trainer: &Path, work: &Path, quick: bool) -> Result<Value> {
 const KEEP_FREED_MEMORY: &str = "glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=17179869184";
 
 /// The PyTorch rows, or why there are none. Torch gets as many threads as the native side had,
-/// and the folder row the architecture of the bundle `trainer bench` evaluated, which it also
-/// exports to `onnx_model` for the browser rows' reference.
+/// and the folder row the architecture and input size of the bundle `trainer bench` evaluated,
+/// which it also exports to `onnx_model` for the browser rows' reference.
 fn pytorch(native: &Value, quick: bool, onnx_model: &Path) -> Result<Value, String> {
     let python = torch_python().ok_or_else(|| {
         "PyTorch rows not measured: no Python with torch and efficientnet_pytorch \
@@ -289,8 +289,11 @@ fn pytorch(native: &Value, quick: bool, onnx_model: &Path) -> Result<Value, Stri
     command.args(["tests/bench/torch_bench.py", "--threads", &native["threads"].to_string()]);
     command.env("GLIBC_TUNABLES", KEEP_FREED_MEMORY);
     let rows = native["rows"].as_array().into_iter().flatten();
-    if let Some(arch) = rows.filter(|row| row["id"] == "eval/folder").find_map(|row| row["arch"].as_str()) {
-        command.args(["--eval-arch", arch, "--export-onnx"]).arg(onnx_model);
+    if let Some(row) = rows.filter(|row| row["id"] == "eval/folder").find(|row| row["arch"].is_string()) {
+        command.args(["--eval-arch", row["arch"].as_str().expect("checked"), "--export-onnx"]).arg(onnx_model);
+        if let Some(size) = row["image_size"].as_u64() {
+            command.args(["--eval-image-size", &size.to_string()]);
+        }
     }
     command.args(quick.then_some("--quick"));
     json_output(&mut command).map_err(|error| format!("PyTorch rows not measured: {error:#}"))

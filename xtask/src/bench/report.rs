@@ -117,8 +117,8 @@ pub fn page(latest: &Value, previous: Option<&Value>, records: Records) -> Strin
          wasm backend (on its WebGPU backend beside the WebGPU forward row): `session.run` alone,\n\
          so beside the folder rows (which decode every image and show the results) it is a batch\n\
          of 16 images already in memory. *vs previous* is the change of the median since the\n\
-         previous run; it says slower or faster only when the median left the previous run's\n\
-         range.\n",
+         previous run, for rows measuring the same thing (same label); it says slower or faster\n\
+         only when the median left the previous run's range.\n",
     );
     // A quality record newer than the latest run measured a model that run did not see.
     if let Some(quality) = quality.filter(|quality| quality["time"].as_str() > latest["time"].as_str()) {
@@ -383,7 +383,9 @@ fn table(run: &Value, previous: Option<&Value>) -> String {
                 row["speed_vs_reference"].as_f64().map_or("—".into(), |ratio| format!("{ratio:.2}×")),
             ];
             if let Some(previous) = previous {
-                let before = rows_of(previous).into_iter().find(|before| before["id"] == row["id"] && unit_of(before) == unit);
+                // Another label is another measurement (another input size, another photo).
+                let same = |before: &Value| before["id"] == row["id"] && unit_of(before) == unit && label_of(before) == label_of(row);
+                let before = rows_of(previous).into_iter().find(same);
                 cells.push(before.map_or("—".into(), |before| change(row, &before, unit)));
             }
             lines.push(format!("| {} |", cells.join(" | ")));
@@ -633,6 +635,10 @@ mod tests {
         assert!(text.contains("| latency (ms) | 10.5 (10.0–11.0) | — | — | +5.0 % |"), "{text}");
         assert!(text.contains("| throughput (img/s) | 8.00 (7.00–9.00) | — | — | -20.0 % **slower** |"), "{text}");
         assert!(text.contains("| wasm | 1.1 kB | — | — | +10.0 % **bigger** |"), "{text}");
+        let mut relabelled = stats("latency", "ms", 20.0, 19.0, 21.0);
+        relabelled["label"] = json!("latency at another input size");
+        let text = run_section(&run(vec![relabelled], None, vec![]), Some(&previous));
+        assert!(text.contains("| latency at another input size (ms) | 20.0 (19.0–21.0) | — | — | — |"), "{text}");
         let same_size = run(vec![], None, vec![json!({ "section": "sizes", "id": "wasm", "label": "wasm", "unit": "bytes", "value": 1000.2 })]);
         assert!(run_section(&same_size, Some(&previous)).contains("| wasm | 1.0 kB | — | — | +0.0 % |"));
         let page = page(&latest, Some(&previous), Records::default());
