@@ -260,8 +260,8 @@ async function classifyFile(file) {
     const result = await client.classify(file);
     const core = await evaluationCore();
     const best = core.argmax(result.probabilities);
-    // A bar per class up to a dozen; beyond (ImageNet's 1000), the five most probable.
-    const shown = result.probabilities.length > 12 ? Array.from(core.ranked(result.probabilities, 5)) : null;
+    // A bar per class of a model of a few; else (ImageNet's 1000) the five most probable.
+    const shown = core.fewClasses(result.probabilities.length) ? null : Array.from(core.ranked(result.probabilities, 5));
     if (token !== classifyToken) return;
     classifyView.showResult({ classes: client.loaded.classes, best, shown, ...result });
     shownFile = file;

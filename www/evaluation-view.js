@@ -145,7 +145,7 @@ export class EvaluationView {
     const summary = JSON.parse(evaluation.summaryJson(rulePositive, threshold, this.#positive));
 
     this.#parts.summary.textContent = this.#summaryText(summary);
-    this.#parts.matrix.replaceChildren(confusionTable(classes, summary.confusion_matrix));
+    this.#parts.matrix.replaceChildren(confusionTable(classes, summary.confusion_matrix, summary.shown));
     this.#parts.perClass.replaceChildren(perClassTable(summary));
     if (classes.length === 2) {
       const here = summary.per_class[this.#positive];
@@ -212,12 +212,14 @@ export class EvaluationView {
   }
 }
 
-function confusionTable(classes, matrix) {
-  const total = matrix.flat().reduce((a, b) => a + b, 0) || 1;
+/** `shown`: the classes to give a row and a column (the core's choice: all, or those that occur). */
+function confusionTable(classes, matrix, shown) {
+  const total = shown.reduce((sum, t) => sum + shown.reduce((row, p) => row + matrix[t][p], 0), 0) || 1;
+  const caption = shown.length < classes.length ? `Confusion matrix: the ${shown.length} of ${classes.length} classes that occur` : 'Confusion matrix';
   const table = h(
     'table',
     { className: 'confusion' },
-    h('caption', {}, 'Confusion matrix'),
+    h('caption', {}, caption),
     h(
       'thead',
       {},
@@ -225,18 +227,19 @@ function confusionTable(classes, matrix) {
         'tr',
         {},
         h('th', { scope: 'col' }, h('span', { className: 'visually-hidden' }, 'True class (rows) by predicted class (columns)'), h('span', { 'aria-hidden': 'true' }, 'true ↓ predicted →')),
-        ...classes.map((name) => h('th', { scope: 'col' }, name)),
+        ...shown.map((p) => h('th', { scope: 'col' }, classes[p])),
       ),
     ),
     h(
       'tbody',
       {},
-      ...matrix.map((row, t) =>
+      ...shown.map((t) =>
         h(
           'tr',
           {},
           h('th', { scope: 'row' }, classes[t]),
-          ...row.map((count, p) => {
+          ...shown.map((p) => {
+            const count = matrix[t][p];
             const cell = h('td', { className: t === p ? 'hit' : count > 0 ? 'miss' : 'zero', 'data-true': t, 'data-predicted': p }, String(count));
             // Shade by share of all images (CSSOM custom property: allowed by the CSP).
             cell.style.setProperty('--share', String(count / total));
@@ -265,7 +268,7 @@ function perClassTable(summary) {
     { className: 'per-class' },
     h('caption', {}, `Per class (accuracy ${formatPercent(summary.accuracy)})`),
     h('thead', {}, h('tr', {}, ...['Class', 'Precision', 'Recall', 'F1', 'Images'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...summary.per_class.map((figures) => row(figures.class, figures, figures.support))),
+    h('tbody', {}, ...summary.shown.map((index) => summary.per_class[index]).map((figures) => row(figures.class, figures, figures.support))),
     h('tfoot', {}, row('macro average', summary.macro_average, summary.images)),
   );
 }

@@ -61,6 +61,13 @@ impl Confusion {
         self.counts.chunks(self.classes.max(1)).map(<[u64]>::to_vec).take(self.classes).collect()
     }
 
+    /// The classes that occur, as a true class or as a prediction, in class order.
+    pub fn occurring(&self) -> Vec<usize> {
+        (0..self.classes)
+            .filter(|&class| (0..self.classes).any(|other| self.count(class, other) > 0 || self.count(other, class) > 0))
+            .collect()
+    }
+
     pub fn accuracy(&self) -> Option<f64> {
         ratio((0..self.classes).map(|class| self.count(class, class)).sum(), self.total())
     }
@@ -141,6 +148,15 @@ fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_occurring_classes_are_the_true_and_the_predicted_ones() {
+        let mut confusion = Confusion::new(5);
+        confusion.add(3, 1);
+        confusion.add(3, 3);
+        assert_eq!(confusion.occurring(), [1, 3]);
+        assert!(Confusion::new(3).occurring().is_empty());
+    }
 
     fn filled(cells: &[(usize, usize, u64)], classes: usize) -> Confusion {
         let mut confusion = Confusion::new(classes);

@@ -116,6 +116,16 @@ struct SummaryView<'a> {
     figures: Figures<'a>,
     /// The curve of the class the page focuses on.
     curve: &'a PrecisionRecall,
+    /// The classes the confusion matrix and the per-class table show: every class of a model of
+    /// a few, else those that occur (ImageNet's 1000 would be a million cells).
+    shown: Vec<usize>,
+}
+
+/// Whether the page lists every class of a model of `count` (its bars, its dashboards), or only
+/// the most probable or the occurring ones.
+#[wasm_bindgen(js_name = fewClasses)]
+pub fn few_classes(count: usize) -> bool {
+    count <= 12
 }
 
 /// One evaluation, filled as the worker classifies, or read from a report.
@@ -226,6 +236,7 @@ impl WebEvaluation {
             images: self.evaluation.predictions.len(),
             skipped: self.evaluation.skipped.len(),
             complete: self.evaluation.complete,
+            shown: if few_classes(classes.len()) { (0..classes.len()).collect() } else { summary.confusion.occurring() },
             figures: summary.figures(classes),
             curve,
         }))

@@ -86,6 +86,16 @@ test('the shipped ImageNet Lite0, picked from the model list, names a photo as t
   assert.deepEqual(Object.keys(result.probabilities), ranked);
   assert.match(await page.locator('#class-bars li.more').textContent(), /the 5 most probable of 1000 classes/);
   await screenshot(page, 'imagenet-photo');
+
+  // A folder of two of its classes: the dashboards show the classes that occur, not a million cells.
+  await page.setInputFiles('#folder-input', folder);
+  await page.waitForSelector('#evaluation-results:not([hidden]) table.confusion', { timeout: 60_000 });
+  assert.match(await page.locator('#evaluation-results .summary').textContent(), /^1 of 1 images classified/);
+  assert.match(await page.locator('#evaluation-results table.confusion caption').textContent(), /the \d of 1000 classes that occur/);
+  const cells = await page.locator('#evaluation-results table.confusion td').count();
+  assert.ok(cells >= 1 && cells <= 4, `${cells} cells`);
+  const rows = await page.locator('#evaluation-results table.per-class tbody tr').count();
+  assert.equal(cells, rows * rows, 'one row and one column per class shown');
   for (const [name, probability] of Object.entries(result.probabilities)) {
     const index = classes.indexOf(name);
     assert.ok(Math.abs(probability - expected.probabilities[index]) < 1e-4, `${name}: ${probability} vs ${expected.probabilities[index]}`);
