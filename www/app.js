@@ -1,7 +1,7 @@
 // The page: wires the controls, drag-and-drop and paste to the classifier (which runs in a
 // worker, see classifier-client.js) and to the views. Runs on the main thread and does no
 // inference itself, so the page stays responsive.
-import { byId, formatClasses, formatPercent, h } from './dom.js';
+import { byId, formatPercent, h } from './dom.js';
 import { ClassifierClient } from './classifier-client.js';
 import { BACKEND_LABELS, chooseBackend, requestedBackend } from './backend.js';
 import { entriesFromDirectoryEntry, entriesFromFileList, fileOfEntry, planEvaluation } from './folder.js';
@@ -78,12 +78,16 @@ function showBackend({ backend, threads }, reason) {
   ui.backendStatus.replaceChildren('Running on ', h('strong', {}, label), ` (${reason}).`);
 }
 
-function showModel(loaded) {
+async function showModel(loaded) {
   const m = loaded.manifest;
   classMapView.setClasses(loaded.classes);
+  const named = await evaluationCore().then(
+    (core) => `, ${core.classList(loaded.classes)}`,
+    () => '',
+  );
   setModelStatus(
     'ready',
-    `${modelName} is ready: ${loaded.classes.length} classes, ${formatClasses(loaded.classes)}. Loaded in ${Math.round(loaded.loadMs)} ms, warm-up ${Math.round(loaded.warmUpMs)} ms.`,
+    `${modelName} is ready: ${loaded.classes.length} classes${named}. Loaded in ${Math.round(loaded.loadMs)} ms, warm-up ${Math.round(loaded.warmUpMs)} ms.`,
   );
   const facts = [
     ['Name', m.name],
@@ -164,7 +168,7 @@ async function startBackend(backend, bundle, reason) {
     } else {
       showBackend(loaded, reason);
     }
-    showModel(loaded);
+    await showModel(loaded);
     teachPanel.fillDefaults().catch((error) => console.warn(`effilens: Teach's defaults: ${error.message}`));
   } catch (error) {
     setModelStatus('error', `Could not load ${modelName}: ${error.message}`);
@@ -198,11 +202,11 @@ async function switchModel(bundle, name) {
     classifyView.clear();
     evaluationView.clear();
     if (loaded.backend !== backendBefore) showBackend(loaded, `${BACKEND_LABELS[loaded.backend]} chosen`);
-    showModel(loaded);
+    await showModel(loaded);
   } catch (error) {
     modelName = previousName;
     notify(`Could not load that model: ${error.message}`);
-    if (client.loaded) showModel(client.loaded);
+    if (client.loaded) await showModel(client.loaded);
     else setModelStatus('error', `No model is loaded: ${error.message}`);
     // Point the model select back at what is really loaded.
     const loadedUrl = client.loaded?.bundle?.kind === 'url' ? client.loaded.bundle.url : null;
@@ -531,7 +535,7 @@ async function main() {
       ui.modelSelect.prepend(h('option', { value: 'linked' }, modelName));
       ui.modelSelect.value = 'linked';
       linkedBundle = { kind: 'url', url: link.url };
-      showModel(client.loaded);
+      await showModel(client.loaded);
       return;
     }
     notify(`The model in the link could not be loaded (${ui.modelStatus.textContent}). The bundled model is loaded instead.`);

@@ -50,12 +50,6 @@ export function downloadBlob(fileName, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A model's classes for a sentence: all of a few, or the first ten and how many more. */
-export function formatClasses(classes) {
-  const shown = 10;
-  return classes.length > shown + 2 ? `${classes.slice(0, shown).join(', ')}, … (${classes.length - shown} more)` : classes.join(', ');
-}
-
 /** "0.97" style probability. */
 export function formatProbability(p) {
   return p.toFixed(2);

@@ -1,7 +1,7 @@
 // The Teach section: a labeled folder in, a trained bundle out, all in this page. Labeling is
 // the evaluation core's (Rust), training the worker's Teach session (Rust); this file runs the
 // form, the progress, the live curves, the validation dashboards and the downloads.
-import { byId, downloadBlob, formatClasses, formatMs, formatPercent, h } from './dom.js';
+import { byId, downloadBlob, formatMs, formatPercent, h } from './dom.js';
 import { evaluationCore } from './evaluation-core.js';
 import { planEvaluation, planTeaching } from './folder.js';
 import { runTeaching } from './teach.js';
@@ -160,7 +160,7 @@ export class TeachPanel {
       results.finish(true);
       const elapsedMs = performance.now() - started;
       this.#results.show({ evaluation: results, entries: new Map(validation.map((image) => [image.path, image.entry])), backend: client.backend, elapsedMs, total: validation.length });
-      this.#showOutcome(finished, history, outcome.cancelled, elapsedMs);
+      this.#showOutcome(finished, history, outcome.cancelled, elapsedMs, core);
       Object.assign(this.#ui.status.dataset, { featuresMs: String(featuresDoneAt - started), epochsMs: String(trainedAt - featuresDoneAt) });
     } catch (error) {
       this.#say('error', `Teach stopped: ${error.message}`);
@@ -194,7 +194,7 @@ export class TeachPanel {
     this.#ui.text.textContent = `Training: epoch ${epoch} of ${epochs}, batch ${batch} of ${batches}`;
   }
 
-  #showOutcome({ manifestText, weights, memoryBytes }, history, cancelled, elapsedMs) {
+  #showOutcome({ manifestText, weights, memoryBytes }, history, cancelled, elapsedMs, core) {
     // For the benchmark: Train → bundle ready, and the worker's wasm memory at the end (its peak).
     Object.assign(this.#ui.status.dataset, { elapsedMs: String(elapsedMs), memoryBytes: String(memoryBytes) });
     const manifest = JSON.parse(manifestText);
@@ -216,7 +216,7 @@ export class TeachPanel {
       return element;
     };
     this.#ui.outcome.replaceChildren(
-      h('p', {}, `The bundle “${manifest.name}” (${manifest.arch}, classes ${formatClasses(manifest.classes)}) is ready. `,
+      h('p', {}, `The bundle “${manifest.name}” (${manifest.arch}, classes ${core.classList(manifest.classes)}) is ready. `,
         'Keep both files in one folder: ', h('code', {}, 'trainer eval --model <folder>'), ' evaluates it, ',
         h('code', {}, 'trainer train --pretrained <folder>'), ' trains it further, and “Load your own model…” loads it here.'),
       h('div', { className: 'controls' },

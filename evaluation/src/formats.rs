@@ -18,6 +18,23 @@ pub const CSV_FILE: &str = "predictions.csv";
 const FORMAT: &str = "effilens-evaluation";
 const FORMAT_VERSION: u32 = 1;
 
+/// Whether a model of `count` classes has every class listed (the page's bars and dashboards, a
+/// sentence naming its classes), or only the most probable, occurring or first ones.
+pub fn lists_every_class(count: usize) -> bool {
+    count <= 12
+}
+
+/// A model's classes for a sentence: all of a few, else the first ten and how many more (1000
+/// ImageNet names are not a line to read).
+pub fn class_list(classes: &[String]) -> String {
+    const FIRST: usize = 10;
+    if lists_every_class(classes.len()) {
+        classes.join(", ")
+    } else {
+        format!("{}, … ({} more)", classes[..FIRST].join(", "), classes.len() - FIRST)
+    }
+}
+
 /// `0.64460 0.35540 1 0 1 0 ./data/val/logo/13.jpeg`: probabilities with 5 decimals, one-hot
 /// true class, one-hot predicted class, path; one line per image in path order.
 pub fn predictions_txt(evaluation: &Evaluation, rule: &DecisionRule) -> String {
@@ -212,6 +229,14 @@ pub fn parse_report(text: &str) -> Result<(Evaluation, DecisionRule), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_class_list_names_a_few_classes_or_the_first_ten_and_a_count() {
+        let names = |count: usize| (0..count).map(|i| format!("c{i}")).collect::<Vec<_>>();
+        assert_eq!(class_list(&names(2)), "c0, c1");
+        assert_eq!(class_list(&names(12)).matches(", ").count(), 11);
+        assert_eq!(class_list(&names(1000)), "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, … (990 more)");
+    }
 
     fn sample() -> Evaluation {
         let classes = vec!["logo".to_owned(), "others".to_owned()];

@@ -125,7 +125,13 @@ struct SummaryView<'a> {
 /// the most probable or the occurring ones.
 #[wasm_bindgen(js_name = fewClasses)]
 pub fn few_classes(count: usize) -> bool {
-    count <= 12
+    formats::lists_every_class(count)
+}
+
+/// A model's classes for a sentence: all of a few, else the first ten and how many more.
+#[wasm_bindgen(js_name = classList)]
+pub fn class_list(classes: Vec<String>) -> String {
+    formats::class_list(&classes)
 }
 
 /// One evaluation, filled as the worker classifies, or read from a report.

@@ -69,7 +69,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
         manifest.name,
         manifest.arch,
         manifest.classes.len(),
-        listed(&manifest.classes),
+        effilens_evaluation::formats::class_list(&manifest.classes),
         args.out.display(),
         if args.f16 { "f16" } else { "f32" },
         manifest.weights.bytes,
@@ -134,13 +134,4 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{suffix}"));
     path.with_file_name(name)
-}
-
-/// The first classes and how many more: 1000 ImageNet names are not a line to read.
-fn listed(classes: &[String]) -> String {
-    const SHOWN: usize = 10;
-    match classes.len().checked_sub(SHOWN) {
-        Some(more) if more > 0 => format!("{}, … ({more} more)", classes[..SHOWN].join(", ")),
-        _ => classes.join(", "),
-    }
 }
