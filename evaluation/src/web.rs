@@ -242,7 +242,7 @@ impl WebEvaluation {
             images: self.evaluation.predictions.len(),
             skipped: self.evaluation.skipped.len(),
             complete: self.evaluation.complete,
-            shown: if few_classes(classes.len()) { (0..classes.len()).collect() } else { summary.confusion.occurring() },
+            shown: if formats::lists_every_class(classes.len()) { (0..classes.len()).collect() } else { summary.confusion.occurring() },
             figures: summary.figures(classes),
             curve,
         }))

@@ -301,9 +301,10 @@ async function served(file) {
   return response.ok;
 }
 
-/** Per-pass milliseconds of `request` (see bench-forward-worker.js), in a fresh worker of `page`. */
 /** The input size of the forward rows: the bundled logo model's (bench-forward-worker.js). */
 const FORWARD_SIZE = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/models/logo/model.json'), 'utf8')).image_size;
+
+/** Per-pass milliseconds of `request` (see bench-forward-worker.js), in a fresh worker of `page`. */
 
 function forwardPasses(page, request) {
   return page.evaluate(
