@@ -2,6 +2,7 @@
 //! path behind `trainer predict`, `trainer eval` and the browser.
 
 use burn::tensor::activation::softmax;
+use burn::backend::DispatchDevice;
 use burn::tensor::{Device, Tensor};
 
 use image::RgbaImage;
@@ -86,8 +87,7 @@ impl Classifier {
         if inputs.is_empty() {
             return Ok(Vec::new());
         }
-        let batch = self.preprocessor.batch(inputs, &self.device);
-        let result: Tensor<2> = parallel::in_pool(|| match output {
+        let result = forward_batch(inputs, &self.preprocessor, &self.device, |batch| match output {
             Output::Probabilities => softmax(self.model.forward(batch), 1),
             Output::Features => self.model.features(batch),
         });
@@ -97,6 +97,32 @@ impl Classifier {
         let values: Vec<f32> = data.try_to_vec().map_err(|error| InferenceError(format!("{error:?}")))?;
         Ok(values.chunks(width).map(<[f32]>::to_vec).collect())
     }
+}
+
+/// `forward` of prepared inputs (see [`Preprocessor::prepare`]), their rows in order. On the CPU a
+/// batch goes through as whole passes side by side, one image per core, as many as fill the
+/// cores, and the rest as one pass shared out (docs/PERFORMANCE.md, 30.); elsewhere as one batch.
+pub fn forward_batch(
+    inputs: &[Vec<f32>],
+    preprocessor: &Preprocessor,
+    device: &Device,
+    forward: impl Fn(Tensor<4>) -> Tensor<2> + Send + Sync,
+) -> Tensor<2> {
+    let threads = parallel::threads();
+    let per_core = if threads > 1 && matches!(device.as_dispatch(), DispatchDevice::Flex(_)) {
+        inputs.len() - inputs.len() % threads
+    } else {
+        0
+    };
+    let forward = |inputs: &[Vec<f32>]| forward(preprocessor.batch(inputs, device));
+    parallel::in_pool(|| {
+        let (alone, shared) = inputs.split_at(per_core);
+        let mut parts = parallel::map_one_per_core(alone, |input| forward(std::slice::from_ref(input)));
+        if !shared.is_empty() {
+            parts.push(forward(shared));
+        }
+        Tensor::cat(parts, 0)
+    })
 }
 
 /// One image classified, with where the network saw a class (see [`Classifier::locate`]).

@@ -20,6 +20,47 @@ pub fn in_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     work()
 }
 
+thread_local! {
+    /// Set while this thread runs one item of [`map_one_per_core`]: the loops inside stay on it.
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `work` on each item, in order, each item on one core with every loop inside it kept there:
+/// for a batch of images, whole forward passes side by side, instead of each of a pass's ~50
+/// loops shared out and waited for (docs/PERFORMANCE.md, 30.).
+pub fn map_one_per_core<T, R, F>(items: &[T], work: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Send + Sync,
+{
+    let alone = |item: &T| {
+        let was = ALONE.replace(true);
+        let result = work(item);
+        ALONE.set(was);
+        result
+    };
+    #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+    if let Some(session) = spinning::Session::current() {
+        let mut results: Vec<R> = Vec::with_capacity(items.len());
+        let output = OutputPointer(results.as_mut_ptr());
+        session.for_each_index(items.len(), &|index| {
+            // SAFETY: slot `index` is inside the buffer's capacity and this task's alone.
+            unsafe { output.add(index).write(alone(&items[index])) };
+        });
+        // SAFETY: every index below the count ran, and wrote its slot.
+        unsafe { results.set_len(items.len()) };
+        return results;
+    }
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        items.par_iter().with_max_len(1).map(alone).collect()
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    items.iter().map(alone).collect()
+}
+
 /// `work` on each item, in order, on every core.
 pub fn map<T, R, F>(items: &[T], work: F) -> Vec<R>
 where
@@ -43,6 +84,9 @@ where
     T: Send,
     F: Fn(usize, &mut [T]) + Send + Sync,
 {
+    if ALONE.get() {
+        return output.chunks_mut(chunk_len).enumerate().for_each(|(index, chunk)| work(index, chunk));
+    }
     #[cfg(all(target_arch = "wasm32", feature = "threads"))]
     if let Some(session) = spinning::Session::current() {
         return session.for_each_chunk(output, chunk_len, min_chunks, &work);
@@ -64,6 +108,9 @@ pub fn for_each_index<F>(count: usize, work: F)
 where
     F: Fn(usize) + Send + Sync,
 {
+    if ALONE.get() {
+        return (0..count).for_each(work);
+    }
     #[cfg(all(target_arch = "wasm32", feature = "threads"))]
     if let Some(session) = spinning::Session::current() {
         return session.for_each_index(count, &work);
@@ -109,3 +156,42 @@ impl<T> Copy for OutputPointer<T> {}
 // `T: Send` lets the values be written from another thread.
 unsafe impl<T: Send> Send for OutputPointer<T> {}
 unsafe impl<T: Send> Sync for OutputPointer<T> {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::thread::{self, ThreadId};
+    use std::time::Duration;
+
+    /// The loops inside an item stay on its thread, even with other threads idle; the results
+    /// come back in the items' order; and the loops after it are shared out again.
+    #[test]
+    fn an_item_keeps_its_loops_on_its_own_thread() {
+        let threads_of = |work: &dyn Fn(&Mutex<Vec<ThreadId>>)| {
+            let seen = Mutex::new(Vec::new());
+            work(&seen);
+            seen.into_inner().unwrap()
+        };
+        // Slow tasks, so that an idle thread would take some if it could.
+        let slow_loops = |seen: &Mutex<Vec<ThreadId>>| {
+            super::for_each_index(16, |_| {
+                thread::sleep(Duration::from_millis(2));
+                seen.lock().unwrap().push(thread::current().id());
+            });
+            let mut output = [0_usize; 16];
+            super::for_each_chunk(&mut output, 2, 1, |_, _| {
+                thread::sleep(Duration::from_millis(2));
+                seen.lock().unwrap().push(thread::current().id());
+            });
+        };
+        let results = super::map_one_per_core(&[10, 20, 30], |&item| {
+            let own = thread::current().id();
+            (item + 1, threads_of(&slow_loops).iter().all(|&thread| thread == own))
+        });
+        assert_eq!(results, [(11, true), (21, true), (31, true)]);
+        if super::threads() > 1 {
+            let threads = threads_of(&slow_loops);
+            assert!(threads.iter().any(|&thread| thread != threads[0]), "the loops after it are shared out again");
+        }
+    }
+}

@@ -33,7 +33,8 @@ pub struct EvalArgs {
     /// Labeled images: DIR/<class>/<image>, class folders named as the model's classes.
     #[arg(long)]
     data: PathBuf,
-    /// Write predictions.txt here, and the JSON report and CSV beside it (.json, .csv).
+    /// Write predictions.txt here (its folder made where missing), and the JSON report and CSV
+    /// beside it (.json, .csv).
     #[arg(long)]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -84,6 +85,10 @@ impl DecisionArgs {
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     if args.record && !Path::new(&args.model).join(MANIFEST_FILE).is_file() {
         bail!("--record needs --model to be a bundle folder; {} has no {MANIFEST_FILE}", args.model);
+    }
+    // Before the evaluation, not after it: a folder that cannot be made must not cost its run.
+    if let Some(folder) = args.out.as_deref().and_then(Path::parent).filter(|folder| !folder.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).with_context(|| format!("cannot make the folder of --out, {}", folder.display()))?;
     }
     set_workers(args.workers)?;
     let classifier = load_classifier(&args.model, &args.checkpoint, &args.device.init()?)?;

@@ -64,8 +64,9 @@ fn train_resume_eval_export_predict() {
     );
     assert_eq!(lines.count(), 3);
 
-    // Evaluate: the report, and predictions.txt in the seed recipe's format.
-    let predictions = work.path().join("predictions.txt");
+    // Evaluate: the report, and predictions.txt in the seed recipe's format, in a folder that
+    // --out makes.
+    let predictions = work.path().join("reports/val/predictions.txt");
     let report = trainer_ok(&["eval", "--model", path(&last), "--data", val, "--out", path(&predictions)]);
     assert!(report.contains("precision") && report.contains("accuracy"), "{report}");
     let text = std::fs::read_to_string(&predictions).unwrap();

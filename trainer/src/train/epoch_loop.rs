@@ -12,6 +12,7 @@ use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor};
 use effilens::bundle::{WeightsDtype, encode_weights};
+use effilens::classifier::forward_batch;
 use effilens::teach::{Features, StepPlan, class_weights, feature_step, image_batch, predicted, training_loss, training_step, validate_head, validate_images};
 use effilens::{EfficientNet, Preprocessor};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -336,7 +337,8 @@ pub fn compute_features(model: &EfficientNet, data: &DecodedImages, preprocessor
     let indices: Vec<usize> = (0..data.images.len()).collect();
     for members in indices.chunks(batch_size.max(1)) {
         let inputs: Vec<Vec<f32>> = members.par_iter().map(|&i| preprocessor.normalize(&data.images[i])).collect();
-        let rows: Vec<f32> = extractor.features(preprocessor.batch(&inputs, &device)).into_data().try_to_vec().expect("f32 features");
+        let rows = forward_batch(&inputs, preprocessor, &device, |batch| extractor.features(batch));
+        let rows: Vec<f32> = rows.into_data().try_to_vec().expect("f32 features");
         features.width = rows.len() / members.len();
         for (row, &member) in rows.chunks(features.width).zip(members) {
             features.push(row, data.classes[member]);
