@@ -1,8 +1,8 @@
 //! A loaded model bundle that turns encoded images into class probabilities: the one inference
 //! path behind `trainer predict`, `trainer eval` and the browser.
 
-use burn::tensor::activation::softmax;
 use burn::backend::DispatchDevice;
+use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
 use image::RgbaImage;

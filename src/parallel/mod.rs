@@ -34,11 +34,17 @@ where
     R: Send,
     F: Fn(&T) -> R + Send + Sync,
 {
+    /// Puts the flag back however the item ends: a panic caught further up must not leave a
+    /// pool thread running every later loop alone.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ALONE.set(self.0);
+        }
+    }
     let alone = |item: &T| {
-        let was = ALONE.replace(true);
-        let result = work(item);
-        ALONE.set(was);
-        result
+        let _restore = Restore(ALONE.replace(true));
+        work(item)
     };
     #[cfg(all(target_arch = "wasm32", feature = "threads"))]
     if let Some(session) = spinning::Session::current() {
