@@ -26,8 +26,8 @@ thread_local! {
 }
 
 /// `work` on each item, in order, each item on one core with every loop inside it kept there:
-/// for a batch of images, whole forward passes side by side, instead of each of a pass's ~50
-/// loops shared out and waited for (docs/PERFORMANCE.md, 30.).
+/// for a batch of images, whole forward passes side by side, each holding only its own image's
+/// maps instead of the batch's (docs/PERFORMANCE.md, 30.).
 pub fn map_one_per_core<T, R, F>(items: &[T], work: F) -> Vec<R>
 where
     T: Sync,

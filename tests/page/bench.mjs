@@ -305,7 +305,6 @@ async function served(file) {
 const FORWARD_SIZE = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/models/logo/model.json'), 'utf8')).image_size;
 
 /** Per-pass milliseconds of `request` (see bench-forward-worker.js), in a fresh worker of `page`. */
-
 function forwardPasses(page, request) {
   return page.evaluate(
     (request) =>
