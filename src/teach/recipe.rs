@@ -78,7 +78,7 @@ impl Recipe {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(format!("the learning rate must be a positive number, not {}", self.lr));
         }
-        if !(0.0..1.0).contains(&self.momentum) || !(self.weight_decay >= 0.0) {
+        if !(0.0..1.0).contains(&self.momentum) || !(0.0..).contains(&self.weight_decay) {
             return Err("momentum must be in [0, 1) and weight decay at least 0".into());
         }
         if !(0.0..1.0).contains(&self.label_smoothing) {
@@ -88,5 +88,32 @@ impl Recipe {
             return Err(format!("the validation share must be between 0 and 1, not {}", self.val_fraction));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_out_of_range_are_refused_by_name() {
+        assert_eq!(Recipe::parse("{}"), Ok(Recipe::default()));
+        let cases = [
+            (r#"{"epochs": 0}"#, "epochs"),
+            (r#"{"batch_size": 0}"#, "batch size"),
+            (r#"{"lr": 0}"#, "learning rate"),
+            (r#"{"momentum": 1}"#, "momentum"),
+            (r#"{"weight_decay": -0.0001}"#, "weight decay"),
+            (r#"{"label_smoothing": 1}"#, "label smoothing"),
+            (r#"{"val_fraction": 0}"#, "validation share"),
+        ];
+        for (json, name) in cases {
+            let error = Recipe::parse(json).expect_err(json);
+            assert!(error.contains(name), "{json}: {error}");
+        }
+        // JSON has no NaN, but a session can be started with any recipe (`TeachSession::new`).
+        for weight_decay in [f64::NAN, -f64::INFINITY] {
+            assert!(Recipe { weight_decay, ..Recipe::default() }.check().is_err(), "{weight_decay}");
+        }
     }
 }

@@ -105,7 +105,7 @@ impl ImageFolder {
     pub fn stratified_split(mut self, fraction: f64, seed: u64) -> (Self, Self) {
         let classes: Vec<usize> = self.samples.iter().map(|sample| sample.class).collect();
         let held_out = effilens::teach::validation_share(&classes, self.classes.len(), fraction, seed);
-        let (validation, train): (Vec<(Sample, bool)>, Vec<(Sample, bool)>) =
+        let (validation, train): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.samples).into_iter().zip(held_out).partition(|(_, held)| *held);
         let validation: Vec<Sample> = validation.into_iter().map(|(sample, _)| sample).collect();
         self.samples = train.into_iter().map(|(sample, _)| sample).collect();
