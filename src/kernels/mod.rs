@@ -33,7 +33,8 @@ use crate::activation::Activation;
 
 /// `activation(conv(input))`, with the convolution's bias, in one pass: for EfficientNet's
 /// convolutions (depthwise, 1×1 and the stem's) on the CPU outside autodiff, and for its 1×1 and
-/// depthwise convolutions without bias or activation under autodiff too (training, [`tracked`]). Any other case hands `input` back untouched.
+/// depthwise convolutions without bias or activation under autodiff too (training,
+/// [`tracked`]). Any other case hands `input` back untouched.
 ///
 /// # Shapes
 /// - input: `[batch, channels_in, height, width]`

@@ -59,8 +59,8 @@ pub fn pointwise_conv(input: &FlexTensor, weight: &[f32], bias: Option<&[f32]>, 
 /// gemm (or [`narrow_tile`]) writes the tile without reading it, and the bias and activation
 /// follow in one pass while the tile is in cache. (Filling the tile with the bias first, for gemm
 /// to add to, was one more pass, and the first writes to fresh memory: two thirds of this
-/// function's time natively, docs/PERFORMANCE.md, 28.) gemm picks its own vector width; the loop after it is compiled for
-/// each x86 width here (the portable x86-64 target stops at SSE2).
+/// function's time natively, docs/PERFORMANCE.md, 28.) gemm picks its own vector width; the loop
+/// after it is compiled for each x86 width here (the portable x86-64 target stops at SSE2).
 ///
 /// # Safety
 /// `output` points to a `channels_out × pixels` row-major plane that no one else reads or
